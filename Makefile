@@ -1,0 +1,56 @@
+# Thin wrapper around CMake (as neovim does), so that users type `make …`.
+#
+#   make run            install missing packages, build, open the studio on the bundled example
+#   make test           install missing packages, build, run the whole test suite (ctest)
+#   make                build only (build/)
+#   make test SANITIZE=1  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make test SANITIZE=thread  the threaded tests under ThreadSanitizer (build-tsan/)
+#   make bench          run the CPU benchmarks of ../shared/bench (or bench/ if present)
+#
+# Variables: BUILD_TYPE (Release), CUDA=OFF to skip the CUDA backend, WERROR=ON, JOBS.
+
+BUILD_TYPE ?= Release
+CUDA       ?= ON
+WERROR     ?= OFF
+SANITIZE   ?=
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+ifeq ($(SANITIZE),1)
+  SANITIZE := address;undefined
+endif
+ifeq ($(SANITIZE),)
+  BUILD_DIR ?= build
+else ifeq ($(SANITIZE),thread)
+  BUILD_DIR ?= build-tsan
+else
+  BUILD_DIR ?= build-asan
+endif
+
+CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDIFFSTUDIO_CUDA=$(CUDA) \
+              -DDIFFSTUDIO_WERROR=$(WERROR) "-DDIFFSTUDIO_SANITIZE=$(SANITIZE)"
+
+.PHONY: all deps configure build run test bench clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory
+
+run: build
+	@./$(BUILD_DIR)/tui/diffstudio studio configs/example.json
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	@./$(BUILD_DIR)/tui/diffstudio bench ../shared/bench/*.json
+
+clean:
+	rm -rf build build-asan build-tsan

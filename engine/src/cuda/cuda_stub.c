@@ -1,0 +1,20 @@
+/* Without nvcc the CUDA backend is not built; these report that clearly. */
+#ifndef DS_HAVE_CUDA
+#include "cuda/cuda_backend.h"
+
+int ds_cuda_device_count(void) { return 0; }
+
+ds_status ds_cuda_device_name(int device, char *buf, int n, ds_err *err) {
+    (void)device;
+    if (n > 0) buf[0] = 0;
+    return ds_err_set(err, DS_ERR_UNSUPPORTED, "this diffstudio was built without CUDA (nvcc was not found)");
+}
+
+ds_status ds_cuda_adamw_host(float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1,
+                             float b2, float eps, float wd, int step, ds_err *err) {
+    (void)p, (void)g, (void)m, (void)v, (void)n, (void)lr, (void)b1, (void)b2, (void)eps, (void)wd, (void)step;
+    return ds_err_set(err, DS_ERR_UNSUPPORTED, "this diffstudio was built without CUDA (nvcc was not found)");
+}
+#else
+typedef int ds_cuda_stub_unused;
+#endif

@@ -1,0 +1,51 @@
+/* The parameter table: one entry per SAT state_dict tensor ({name, shape, offset}),
+ * driving one flat parameter buffer and one flat gradient buffer of the same layout.
+ * The same table drives checkpoint IO, fixture comparisons, the optimizer (one loop over
+ * a flat range), EMA, gradient all-reduce and the model summary.
+ *
+ * Entries are laid out by group so that each consumer sees one contiguous range:
+ *   [ backbone params | conditioner params | buffers ]
+ *   EMA covers the backbone range (SAT's EMA tracks the backbone only), the optimizer the
+ *   backbone+conditioner range, and buffers (rotary inv_freq, LayerNorm beta, resampling
+ *   kernels) are stored and saved but never trained.
+ * Build: ds_param_add() for every tensor while constructing a model, then
+ * ds_params_alloc() assigns offsets and points every entry's tensor at the buffers. */
+#ifndef DS_PARAMS_H
+#define DS_PARAMS_H
+
+#include "engine/status.h"
+#include "tensor/tensor.h"
+
+typedef enum ds_param_group { DS_PG_BACKBONE, DS_PG_COND, DS_PG_BUFFER, DS_PG_COUNT } ds_param_group;
+
+typedef struct ds_param {
+    char name[160];
+    ds_tensor t; /* t.data / t.grad point into the flat buffers once allocated */
+    int64_t offset, numel;
+    ds_param_group group;
+} ds_param;
+
+typedef struct ds_params {
+    ds_param **items; /* stable pointers, in layout order after alloc */
+    int n, cap;
+    float *data, *grad;
+    int64_t total;                      /* floats in data/grad */
+    int64_t range_begin[DS_PG_COUNT];   /* per group, in floats */
+    int64_t range_end[DS_PG_COUNT];
+    char prefix[128]; /* prepended to names added while set (e.g. "model.model.") */
+} ds_params;
+
+void ds_params_init(ds_params *p);
+void ds_params_free(ds_params *p);
+/* Registers a tensor and returns its (not yet allocated) tensor. Name is prefix + name. */
+ds_tensor *ds_param_add(ds_params *p, ds_param_group g, const char *name, int ndim, const int64_t *shape);
+ds_tensor *ds_param_add1(ds_params *p, ds_param_group g, const char *name, int64_t d0);
+ds_tensor *ds_param_add2(ds_params *p, ds_param_group g, const char *name, int64_t d0, int64_t d1);
+ds_tensor *ds_param_add3(ds_params *p, ds_param_group g, const char *name, int64_t d0, int64_t d1, int64_t d2);
+ds_status ds_params_alloc(ds_params *p, ds_err *err);
+ds_param *ds_params_find(const ds_params *p, const char *name);
+void ds_params_zero_grad(ds_params *p);
+/* Number of trainable floats (backbone + conditioner). */
+int64_t ds_params_trainable(const ds_params *p);
+
+#endif

@@ -1,0 +1,44 @@
+/* diffstudio: the command-line entry point. Dispatches subcommands; the studio (ncurses)
+ * is one of them. Everything that can fail reports a message naming the file and what
+ * was expected, and returns a non-zero exit code; only main() exits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const ds_command COMMANDS[] = {
+    {"studio", "open the studio on a model config or studio file", cmd_studio},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: diffstudio [COMMAND] [ARGS...]\n"
+            "\n"
+            "Train audio diffusion models of the stable-audio-tools family.\n"
+            "Without a command, opens the studio on configs/example.json.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+        fprintf(f, "  %-14s %s\n", COMMANDS[i].name, COMMANDS[i].help);
+    fprintf(f, "\nRun 'diffstudio COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+        usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("diffstudio 0.1.0\n");
+        return 0;
+    }
+    if (argc < 2) {
+        char *def[] = {argv[0], "configs/example.json", NULL};
+        return cmd_studio(2, def);
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "diffstudio: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
