@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "core/rng.h"
+
+#include <math.h>
+#include <stddef.h>
 
 void ds_params_init(ds_params *p) { memset(p, 0, sizeof *p); }
 
@@ -92,3 +96,65 @@ void ds_params_zero_grad(ds_params *p) {
 }
 
 int64_t ds_params_trainable(const ds_params *p) { return p->range_end[DS_PG_COND] - p->range_begin[DS_PG_BACKBONE]; }
+
+ds_param *ds_param_of(ds_tensor *t) { return (ds_param *)((char *)t - offsetof(ds_param, t)); }
+
+void ds_param_init_as(ds_tensor *t, ds_init_kind kind, float arg) {
+    ds_param *p = ds_param_of(t);
+    p->init = kind;
+    p->init_arg = arg;
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int64_t fan_in(const ds_tensor *t) {
+    int64_t f = 1;
+    for (int i = 1; i < t->ndim; i++) f *= t->shape[i];
+    return f;
+}
+
+void ds_params_init_random(ds_params *p, uint64_t seed, float scale) {
+    ds_rng root;
+    ds_rng_init(&root, seed);
+    for (int i = 0; i < p->n; i++) {
+        ds_param *e = p->items[i];
+        if (e->group == DS_PG_BUFFER) continue;
+        ds_rng r = ds_rng_derive(&root, (uint64_t)i);
+        float *d = e->t.data;
+        ds_init_kind k = e->init;
+        float arg = e->init_arg;
+        if (k == DS_INIT_AUTO) {
+            if (e->t.ndim >= 2) {
+                k = DS_INIT_UNIFORM;
+                arg = 1.0f / sqrtf((float)fan_in(&e->t));
+            } else if (ends_with(e->name, "bias") || ends_with(e->name, "beta")) {
+                char sib[sizeof e->name];
+                snprintf(sib, sizeof sib, "%.*sweight", (int)(strlen(e->name) - 4), e->name);
+                ds_param *w = ds_params_find(p, sib);
+                if (w && w->t.ndim >= 2) {
+                    k = DS_INIT_UNIFORM;
+                    arg = 1.0f / sqrtf((float)fan_in(&w->t));
+                } else {
+                    k = DS_INIT_ZERO;
+                }
+            } else {
+                k = DS_INIT_ONE;
+            }
+        }
+        for (int64_t j = 0; j < e->numel; j++) {
+            float v = 0;
+            switch (k) {
+            case DS_INIT_ZERO: v = 0; break;
+            case DS_INIT_ONE: v = 1; break;
+            case DS_INIT_CONST: v = arg; break;
+            case DS_INIT_NORMAL: v = arg * ds_rng_normal(&r); break;
+            case DS_INIT_UNIFORM: v = arg * (2.0f * ds_rng_uniform(&r) - 1.0f); break;
+            case DS_INIT_AUTO: break;
+            }
+            d[j] = v * scale;
+        }
+    }
+}

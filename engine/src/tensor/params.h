@@ -18,8 +18,15 @@
 
 typedef enum ds_param_group { DS_PG_BACKBONE, DS_PG_COND, DS_PG_BUFFER, DS_PG_COUNT } ds_param_group;
 
+/* How a parameter is initialised for training from scratch (ds_params_init_random).
+ * AUTO follows PyTorch's defaults by name and shape: ≥2-D weights U(±1/√fan_in), a bias
+ * U(±1/√fan_in) of its sibling weight (0 next to a 1-D norm weight), 1-D weights/gamma 1. */
+typedef enum ds_init_kind { DS_INIT_AUTO, DS_INIT_ZERO, DS_INIT_ONE, DS_INIT_CONST, DS_INIT_NORMAL, DS_INIT_UNIFORM } ds_init_kind;
+
 typedef struct ds_param {
     char name[160];
+    ds_init_kind init;
+    float init_arg; /* value (CONST), std (NORMAL) or bound (UNIFORM) */
     ds_tensor t; /* t.data / t.grad point into the flat buffers once allocated */
     int64_t offset, numel;
     ds_param_group group;
@@ -45,6 +52,12 @@ ds_tensor *ds_param_add3(ds_params *p, ds_param_group g, const char *name, int64
 ds_status ds_params_alloc(ds_params *p, ds_err *err);
 ds_param *ds_params_find(const ds_params *p, const char *name);
 void ds_params_zero_grad(ds_params *p);
+/* Marks how t (a registered parameter) is initialised. */
+void ds_param_init_as(ds_tensor *t, ds_init_kind kind, float arg);
+ds_param *ds_param_of(ds_tensor *t);
+/* Initialises every non-buffer parameter by its rule from a seeded stream, then multiplies
+ * by `scale` (SAT's ADP/DAU1d wrappers halve every parameter after construction). */
+void ds_params_init_random(ds_params *p, uint64_t seed, float scale);
 /* Number of trainable floats (backbone + conditioner). */
 int64_t ds_params_trainable(const ds_params *p);
 
