@@ -52,14 +52,30 @@ static void dit_basic_config(ds_model_config *c) {
     d->ff_mult = 4;
     d->ff_glu = true;
     d->norm_eps = 1e-5;
+    ds_training_config *t = &c->training;
+    t->present = true;
+    t->use_ema = true;
+    t->cfg_dropout_prob = 0.0;
+    t->has_optimizer_configs = true;
+    t->optimizer = DS_OPT_ADAMW;
+    t->lr = 5e-5;
+    t->beta1 = 0.9;
+    t->beta2 = 0.999;
+    t->eps = 1e-8;
+    t->weight_decay = 1e-3;
+    t->scheduler = DS_SCHED_INVERSE_LR;
+    t->inv_gamma = 1e6;
+    t->power = 0.5;
+    t->warmup = 0.99;
 }
 
 int main(void) {
     ds_set_threads(2);
     static ds_model_config cfg;
     dit_basic_config(&cfg);
-    const char *cases[] = {"dit_basic", "dit_cfg", "number_conditioner"};
-    for (int i = 0; i < 3; i++) {
+    const char *cases[] = {"dit_basic", "dit_cfg", "number_conditioner", "v_objective_step", "rf_objective_step"};
+    for (int i = 0; i < 5; i++) {
+        cfg.objective = i == 4 ? DS_OBJ_RECTIFIED_FLOW : DS_OBJ_V;
         ds_fixture_opts o = {.verbose = true, .report = report};
         ds_fixture_result r;
         ds_err err = {0};

@@ -1,0 +1,77 @@
+/* The training step of SAT's DiffusionCondTrainingWrapper / DiffusionUncondTrainingWrapper
+ * (sat-spec §4.1), with Lightning's order of EMA, backward and optimiser step.
+ *
+ * One optimiser step = accum micro-batches of:
+ *   batch → pretransform encode → conditioners (CFG dropout in the backbone) → t, ε → x_t,
+ *   target → forward on the tape → (masked) MSE / accum → backward
+ * then: non-finite check → EMA update toward the weights BEFORE this update (SAT calls it
+ * from on_before_zero_grad, ahead of backward; the weights have not changed until the
+ * optimiser step, so doing it after backward is the same number and lets a NaN step skip
+ * cleanly) → optional global-norm clipping → Adam(W) with the scheduled lr → step++.
+ *
+ * Randomness: every draw of step k comes from streams derived from (seed, k), so a run
+ * resumed at step k continues bit for bit (CPU). */
+#ifndef DS_TRAINER_H
+#define DS_TRAINER_H
+
+#include "engine/batch.h"
+#include "models/model.h"
+#include "train/ema.h"
+#include "train/objective.h"
+#include "train/optim.h"
+
+/* Optional copies of the first micro-batch's intermediate values (fixtures and tests). */
+typedef struct ds_step_trace {
+    float *t, *alpha, *sigma;   /* [B] */
+    float *xt, *target, *out;   /* [B, C, T] */
+    double loss;
+} ds_step_trace;
+
+typedef struct ds_trainer {
+    ds_model *m;     /* not owned */
+    ds_optim opt;
+    ds_ema ema;      /* backbone range only */
+    bool use_ema;
+    ds_ctx ctx;
+    ds_rng root;
+    ds_sobol sobol;
+    int64_t global_step; /* optimiser steps done */
+    int accum;           /* micro-batches per optimiser step */
+    double clip;         /* 0: no clipping */
+    bool planned;
+    size_t arena_bytes;  /* activation arena of one micro-batch, from the planning pass */
+    ds_step_trace *trace; /* if set, filled by the next step (buffers sized by the caller) */
+} ds_trainer;
+
+/* Values a caller may fix instead of drawing them (fixtures, tests). */
+typedef struct ds_step_override {
+    const float *t;     /* [B] */
+    const float *noise; /* [B, C, T] latent-shaped */
+    bool no_dropout;    /* force cfg_dropout_prob 0 */
+} ds_step_override;
+
+#define DS_LOSS_BUCKETS 10
+
+typedef struct ds_step_stats {
+    double loss;       /* mean over micro-batches */
+    double lr;         /* used by this step */
+    double grad_norm;  /* before clipping */
+    double std_data;   /* std of x0 (train/std_data) */
+    double ema_decay;
+    bool skipped;      /* non-finite loss or gradient: no update */
+    /* log_loss_info: mean loss per noise-level bucket [i/10, (i+1)/10); count 0 = empty */
+    double bucket_loss[DS_LOSS_BUCKETS];
+    int bucket_count[DS_LOSS_BUCKETS];
+} ds_step_stats;
+
+ds_status ds_trainer_init(ds_trainer *tr, ds_model *m, uint64_t seed, ds_err *err);
+void ds_trainer_free(ds_trainer *tr);
+/* Sizes the activation arena for micro-batches of this shape with a dry pass. */
+ds_status ds_trainer_plan(ds_trainer *tr, const ds_batch *shape, ds_err *err);
+/* One optimiser step over tr->accum micro-batches (batches[0..accum-1]). */
+ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step_override *ov, ds_step_stats *st,
+                          ds_err *err);
+/* The latent length the backbone sees for an audio length T (pretransform ratio). */
+int64_t ds_trainer_latent_len(const ds_trainer *tr, int64_t T);
+
+#endif
