@@ -5,12 +5,17 @@
  * C does not change any element's reduction order, so results are identical for any
  * thread count. Small products run on the calling thread. */
 #include <cblas.h>
+#include <stdatomic.h>
 
 #include "core/pool.h"
 #include "ops/ops.h"
 
 /* OpenBLAS extension (declared in its cblas.h on Debian, repeated for other BLAS headers). */
 void openblas_set_num_threads(int num_threads);
+
+static atomic_ullong g_flops;
+
+uint64_t ds_gemm_flops(void) { return atomic_load(&g_flops); }
 
 void ds_set_threads(int n) {
     ds_pool_init(n);
@@ -20,6 +25,7 @@ void ds_set_threads(int n) {
 void ds_gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (M <= 0 || N <= 0) return;
+    atomic_fetch_add_explicit(&g_flops, (unsigned long long)(2 * M * N * (K > 0 ? K : 0)), memory_order_relaxed);
     if (K <= 0) {
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
