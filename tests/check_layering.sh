@@ -32,7 +32,7 @@ $hits"
 hits=$(grep -rnE '(^|[^f])printf *\(|fprintf *\( *stdout|puts *\(' --include='*.c' engine/src 2>/dev/null | grep -v snprintf | grep -v vsnprintf)
 [ -n "$hits" ] && bad "the engine must not print to stdout (log through ds_log):
 $hits"
-hits=$(grep -rlnE '#include *[<"]cjson/' engine/src 2>/dev/null | grep -vE '^engine/src/(config|train|fixture|tensor/safetensors|bench)')
+hits=$(grep -rlnE '#include *[<"]cjson/' engine/src 2>/dev/null | grep -vE '^engine/src/(config|train|run|fixture|tensor/safetensors|bench)')
 [ -n "$hits" ] && bad "cJSON outside the config layer and the checkpoint/metrics/fixture writers:
 $hits"
 [ $fail -eq 0 ] && echo "layering: ok"
