@@ -49,6 +49,9 @@ static inline uint64_t audio_below(uint64_t x, uint64_t n) {
 }
 
 char *audio_strdup(const char *s);
+/* Text of a metadata number: integers without exponent ("120"), others the shortest
+ * "%.Ng" that reads back exactly ("0.25"). */
+void audio_number_text(double v, char *out, size_t cap);
 
 /* ---- file internals shared with the dataset ----------------------------------------------
  * audio_file_read with a cancellation flag polled between decoded chunks (NULL: never);

@@ -136,12 +136,8 @@ static audio_status load_whole(audio_dataset *ds, const ds_file *f, audio_clip *
 
 /* ---- the item --------------------------------------------------------------------------------- */
 
-/* text: the shortest "%.Ng" that reads back as v (32 bytes). */
 static void set_num(audio_meta_kv *kv, const char *key, double v, char *text) {
-    for (int p = 1; p <= 17; p++) {
-        snprintf(text, 32, "%.*g", p, v);
-        if (strtod(text, NULL) == v) break;
-    }
+    audio_number_text(v, text, 32);
     *kv = (audio_meta_kv){.key = key, .type = AUDIO_META_NUMBER, .str = text, .num = v};
 }
 

@@ -72,14 +72,6 @@ static audio_status meta_merge(meta_list *dst, const meta_list *src) {
     return AUDIO_OK;
 }
 
-/* Shortest "%.Ng" that reads back as v. */
-static void number_text(double v, char *out, size_t cap) {
-    for (int p = 1; p <= 17; p++) {
-        snprintf(out, cap, "%.*g", p, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
-
 static bool parse_number(const char *s, double *out) {
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return false;
@@ -148,7 +140,7 @@ static audio_status json_to_meta(const cJSON *obj, bool skip_path, meta_list *m,
         if (cJSON_IsString(c)) {
             st = meta_set(m, k, AUDIO_META_STRING, c->valuestring, 0);
         } else if (cJSON_IsNumber(c)) {
-            number_text(c->valuedouble, num, sizeof num);
+            audio_number_text(c->valuedouble, num, sizeof num);
             st = meta_set(m, k, AUDIO_META_NUMBER, num, c->valuedouble);
         } else if (cJSON_IsBool(c)) {
             st = meta_set(m, k, AUDIO_META_NUMBER, cJSON_IsTrue(c) ? "1" : "0", cJSON_IsTrue(c) ? 1 : 0);

@@ -1,6 +1,7 @@
 /* Status strings, caller-owned error messages and the process-wide log callback. */
 #include "internal.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,6 +57,17 @@ void audio_err_prefix(audio_err *err, const char *fmt, ...) {
     size_t o = strnlen(old, room);
     memcpy(err->msg + h + 2, old, o);
     err->msg[h + 2 + o] = '\0';
+}
+
+void audio_number_text(double v, char *out, size_t cap) {
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, cap, "%lld", (long long)v);
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, v);
+        if (strtod(out, NULL) == v) return;
+    }
 }
 
 char *audio_strdup(const char *s) {
