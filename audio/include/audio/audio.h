@@ -7,6 +7,9 @@
 #include "audio/status.h"
 #include "audio/file.h"
 #include "audio/resample.h"
+#include "audio/dataset.h"
+#include "audio/player.h"
+#include "audio/analysis.h"
 
 /* libsndfile's version string, e.g. "libsndfile-1.2.0". */
 const char *audio_version(void);
