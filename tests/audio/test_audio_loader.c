@@ -127,7 +127,7 @@ static void test_sync_equals_threaded_and_resume(void) {
     audio_loader_destroy(l);
     /* a fresh dataset object (as after a process restart) agrees too */
     audio_dataset *ds2 = open_set(root_dir, 0, true, 7); /* and without a cache */
-    audio_batch *b;
+    audio_batch *b = NULL;
     CHECK(ds2 && audio_dataset_read_batch(ds2, &bt, sync[9]->pos, &b, &e) == AUDIO_OK && same_batch(b, sync[9]));
     audio_batch_free(b);
     audio_dataset_close(ds2);

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Polls cond for up to `secs`; returns whether it became true. */
-#define WAIT_FOR(cond, secs)                                                                 \
-    ({                                                                                       \
+/* CHECKs that cond becomes true within `secs` (polling every 2 ms). */
+#define CHECK_SOON(cond, secs)                                                               \
+    do {                                                                                     \
         double t0_ = at_now();                                                               \
         while (!(cond) && at_now() - t0_ < (secs)) usleep(2000);                             \
-        (cond);                                                                              \
-    })
+        CHECK(cond);                                                                         \
+    } while (0)
 
 static long file_size(const char *p) {
     struct stat sb;
@@ -79,13 +79,13 @@ int main(void) {
 
     /* play: the position advances and reaches the end */
     CHECK(audio_player_play(p, 0, &e) == AUDIO_OK);
-    CHECK(WAIT_FOR(audio_player_position(p) > 0, 3.0));
-    CHECK(WAIT_FOR(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0));
+    CHECK_SOON(audio_player_position(p) > 0, 3.0);
+    CHECK_SOON(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0);
     CHECKF(audio_player_position(p) == 24000, "ended at %lld", (long long)audio_player_position(p));
 
     /* pause holds the position */
     CHECK(audio_player_play(p, 2, &e) == AUDIO_OK);
-    CHECK(WAIT_FOR(audio_player_position(p) > 0, 3.0));
+    CHECK_SOON(audio_player_position(p) > 0, 3.0);
     audio_player_pause(p);
     CHECK(audio_player_get_state(p) == AUDIO_PLAYER_PAUSED);
     usleep(50000);
@@ -104,16 +104,16 @@ int main(void) {
     usleep(50000);
     CHECK(audio_player_position(p) == 6000);
     audio_player_resume(p);
-    CHECK(WAIT_FOR(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0));
+    CHECK_SOON(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0);
     CHECKF(audio_player_position(p) == 12000, "B ended at %lld", (long long)audio_player_position(p));
 
     /* switching to a shorter clip past its end clamps; stop rewinds */
     CHECK(audio_player_play(p, 2, &e) == AUDIO_OK);
     CHECK(audio_player_seek(p, 0.4, &e) == AUDIO_OK);
     CHECK(audio_player_switch(p, 1, &e) == AUDIO_OK && audio_player_position(p) == 12000);
-    CHECK(WAIT_FOR(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0));
+    CHECK_SOON(audio_player_get_state(p) == AUDIO_PLAYER_ENDED, 5.0);
     CHECK(audio_player_play(p, 2, &e) == AUDIO_OK);
-    CHECK(WAIT_FOR(audio_player_position(p) > 0, 3.0));
+    CHECK_SOON(audio_player_position(p) > 0, 3.0);
     audio_player_stop(p);
     CHECK(audio_player_get_state(p) == AUDIO_PLAYER_STOPPED && audio_player_position(p) == 0);
     usleep(100000);
