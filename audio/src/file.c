@@ -94,10 +94,7 @@ static SNDFILE *open_read(const char *path, SF_INFO *info, audio_err *err) {
     SNDFILE *snd = sf_open_fd(fd, SFM_READ, info, SF_TRUE);
     if (!snd) audio_err_set(err, AUDIO_ERR_FORMAT, "%s: %s", path, sf_strerror(NULL));
     pthread_mutex_unlock(&audio_sf_open_mu);
-    if (!snd) {
-        close(fd);
-        return NULL;
-    }
+    if (!snd) return NULL; /* a failed sf_open_fd with close_desc has closed fd already */
     if (info->frames <= 0 || info->channels <= 0 || info->samplerate <= 0) {
         audio_err_set(err, AUDIO_ERR_FORMAT, "%s: contains no audio (%lld frames, %d channels, %d Hz)",
                       path, (long long)info->frames, info->channels, info->samplerate);

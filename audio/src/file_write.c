@@ -79,7 +79,7 @@ static audio_status write_frames(SNDFILE *snd, const source *src, const char *pa
                 const float *x = audio_clip_channel(c, ch) + n0;
                 for (int64_t i = 0; i < n; i++) {
                     float v = (x[i] / src->demo_peak) * 32767.0f;
-                    s[i * C + ch] = (short)v;
+                    s[i * C + ch] = v == v ? (short)v : 0; /* NaN → int16 would be undefined */
                 }
             }
             put = sf_writef_short(snd, s, n);
