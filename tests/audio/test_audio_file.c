@@ -5,6 +5,9 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -261,6 +264,54 @@ static void test_errors(void) {
     CHECK(audio_file_probe(good, &info, &e) == AUDIO_OK && info.frames == 4000);
 }
 
+/* Threads probing broken files while another opens and checks its own descriptors: each
+ * failure message must be that file's (libsndfile keeps open errors in a global), and no
+ * probe may close a descriptor it does not own (a failed sf_open_fd already closed its fd;
+ * closing it again once hit whatever the other thread had just opened). */
+typedef struct {
+    const char *path, *reason;
+    int bad;
+} prober;
+
+static atomic_int probing;
+
+static void *probe_loop(void *arg) {
+    prober *pr = arg;
+    for (int i = 0; i < 3000; i++) {
+        audio_err e;
+        audio_info info;
+        if (audio_file_probe(pr->path, &info, &e) == AUDIO_OK || !strstr(e.msg, pr->reason) || !strstr(e.msg, pr->path))
+            pr->bad++;
+    }
+    atomic_fetch_sub(&probing, 1);
+    return NULL;
+}
+
+static void test_concurrent_failures(void) {
+    char text[600], trunc[600], good[600];
+    at_path(text, sizeof text, "conc_text.wav");
+    at_write_bytes(text, "definitely not audio at all", 27);
+    at_path(good, sizeof good, "conc_good.wav");
+    at_write_sine(good, 1, 1000, 8000, 100, 0.5f, AUDIO_FILE_WAV16);
+    at_path(trunc, sizeof trunc, "conc_trunc.wav");
+    at_truncate_copy(good, trunc, 30);
+    prober a = {text, "not recognised", 0}, b = {trunc, "data", 0};
+    atomic_store(&probing, 2);
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, probe_loop, &a);
+    pthread_create(&tb, NULL, probe_loop, &b);
+    int stolen = 0;
+    while (atomic_load(&probing) > 0) {
+        int fd = open("/dev/null", O_RDONLY);
+        for (int k = 0; k < 20; k++) stolen += fcntl(fd, F_GETFD) < 0;
+        close(fd);
+    }
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECKF(a.bad == 0 && b.bad == 0, "%d + %d failures with someone else's message", a.bad, b.bad);
+    CHECKF(stolen == 0, "%d checks found our descriptor closed by a probe", stolen);
+}
+
 static void test_resample(void) {
     int rates[][2] = {{48000, 44100}, {44100, 48000}, {48000, 16000}, {22050, 44100}};
     for (int q = 0; q < 2; q++)
@@ -330,6 +381,7 @@ int main(void) {
     test_demo_and_clipping();
     test_atomic_write();
     test_errors();
+    test_concurrent_failures();
     test_resample();
     test_channels();
     at_cleanup();
