@@ -30,6 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The callback may only touch lock-free atomics (a locked fallback would be a mutex). */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_POINTER_LOCK_FREE == 2,
+               "the PortAudio callback needs lock-free 64-bit and int atomics");
+
 enum { FEED_FRAMES = 1024 };
 #define POS_BITS 40
 #define POS_MASK ((UINT64_C(1) << POS_BITS) - 1)
