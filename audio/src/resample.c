@@ -10,6 +10,21 @@
 
 enum { IN_CHUNK = 1 << 14 }; /* ~25 ms of BEST-quality work: the cancellation granularity */
 
+const char *audio_resample_quality_str(audio_resample_quality q) {
+    switch (q) {
+    case AUDIO_RESAMPLE_BEST: return "best";
+    case AUDIO_RESAMPLE_MEDIUM: return "medium";
+    case AUDIO_RESAMPLE_FAST: return "fast";
+    }
+    return "?";
+}
+
+int audio_resample_quality_parse(const char *s) {
+    for (int q = AUDIO_RESAMPLE_BEST; q <= AUDIO_RESAMPLE_FAST; q++)
+        if (s && strcmp(s, audio_resample_quality_str((audio_resample_quality)q)) == 0) return q;
+    return -1;
+}
+
 int64_t audio_resampled_length(int64_t frames, int from, int to) {
     if (from <= 0 || to <= 0 || frames <= 0) return 0;
     /* frames < 2^40 and rates < 2^22 in practice: the product fits in int64. */

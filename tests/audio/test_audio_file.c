@@ -341,6 +341,8 @@ static void test_resample(void) {
             audio_clip_free(&out);
         }
     CHECK(audio_resampled_length(32001, 16000, 8000) == 16001);
+    CHECK(audio_resample_quality_parse("medium") == AUDIO_RESAMPLE_MEDIUM && audio_resample_quality_parse("x") == -1);
+    CHECK(!strcmp(audio_resample_quality_str(AUDIO_RESAMPLE_BEST), "best"));
     CHECK(audio_resampled_length(44100, 44100, 48000) == 48000);
     audio_clip in, out;
     at_sine(&in, 1, 100, 8000, 100, 0.5f);

@@ -25,6 +25,10 @@ typedef enum audio_resample_quality {
 /* The dataset's default (see the measurements in audio/README.md). */
 #define AUDIO_RESAMPLE_DEFAULT AUDIO_RESAMPLE_MEDIUM
 
+/* "best", "medium", "fast"; parse returns -1 for anything else. */
+const char *audio_resample_quality_str(audio_resample_quality q);
+int audio_resample_quality_parse(const char *s);
+
 /* ceil(frames · to / from): torchaudio's output length. */
 int64_t audio_resampled_length(int64_t frames, int from, int to);
 
