@@ -16,8 +16,9 @@ SANITIZE   ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
+# `override`: a plain assignment cannot change a variable given on the command line.
 ifeq ($(SANITIZE),1)
-  SANITIZE := address;undefined
+  override SANITIZE := address;undefined
 endif
 ifeq ($(SANITIZE),)
   BUILD_DIR ?= build
