@@ -60,6 +60,7 @@ typedef struct render {
     ds_ctx ctx;
     int64_t B, C, T, n;
     ds_traj *traj;
+    int calls;
     void (*user_step)(void *, const ds_sample_step *);
     void *user;
 } render;
@@ -78,6 +79,7 @@ static ds_status render_call(void *user, const float *x, const float *t, float *
     o.out_uncond = &un;
     ds_tensor *y = ds_model_forward(r->m, c, xt, tt, r->cond, &o);
     ds_status s = DS_OK;
+    r->calls++;
     if (ds_numel(y) != r->n) {
         char b1[64];
         s = ds_err_set(err, DS_ERR_INTERNAL, "backbone returned %s for an input [%lld, %lld, %lld]",
@@ -155,6 +157,11 @@ ds_status ds_render(const ds_render_args *a, float *out, ds_err *err) {
     ds_status s = ds_sample(&f, &p, r.B, r.C, r.T, nz, a->init, out, err);
     if (s == DS_OK && r.traj && r.traj->oom)
         s = ds_err_set(err, DS_ERR_NOMEM, "out of memory recording the sampler trajectory");
+    if (a->stats) {
+        a->stats->model_calls = r.calls;
+        a->stats->arena_peak = r.ctx.arena.peak;
+        a->stats->arena_regrows = r.ctx.arena.regrows;
+    }
     ds_ctx_free(&r.ctx);
     free(noise);
     return s;

@@ -30,6 +30,13 @@ typedef struct ds_traj {
 
 void ds_traj_free(ds_traj *t);
 
+/* What a render cost (optional output). */
+typedef struct ds_render_stats {
+    int model_calls;      /* backbone evaluations (a batched CFG call counts once) */
+    size_t arena_peak;    /* activation bytes of the largest call */
+    size_t arena_regrows; /* arena growths: 1 (the first call sizes it), never per step */
+} ds_render_stats;
+
 typedef struct ds_render_args {
     ds_model *model;
     const ds_cond_tensors *cond; /* NULL: unconditional; tensors must outlive the render */
@@ -42,6 +49,7 @@ typedef struct ds_render_args {
     const float *init;           /* variations: start latents [B, C, T] or NULL; then
                                     sampler.sigma_max plays init_noise_level (§5.1) */
     ds_traj *traj;               /* optional recorder */
+    ds_render_stats *stats;      /* optional */
 } ds_render_args;
 
 /* Samples out [B, C, T]. Errors: DS_ERR_INVALID (sampler unfit for the model's objective,
