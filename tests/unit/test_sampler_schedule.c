@@ -156,6 +156,17 @@ static void test_defaults(void) {
     CHECK(ds_sampler_schedule(&p, 16, t) == 9 && t[1] == 0.875);
     p = ds_sampler_defaults(DS_SAMPLER_K_DPM_FAST);
     CHECK(ds_sampler_schedule(&p, 16, t) == 0);
+    /* the training demo's choices (sat-spec §6) */
+    ds_dist_shift_config d = {true, 0.5, 1.15, 4096, 256, false};
+    p = ds_sampler_demo(DS_OBJ_V, 8, &d);
+    CHECK(p.kind == DS_SAMPLER_V_DDIM && p.eta == 0 && p.steps == 8 && p.dist_shift == &d);
+    CHECK(ds_sampler_schedule(&p, 1024, t) == 8 && t[0] == 1 && fabs(t[4] - 0.652489) < 1e-6);
+    p = ds_sampler_demo(DS_OBJ_RECTIFIED_FLOW, 8, &d);
+    CHECK(p.kind == DS_SAMPLER_RF_EULER && p.rf_grid == DS_RF_GRID_LINEAR);
+    CHECK(ds_sampler_schedule(&p, 1024, t) == 9 && fabs(t[4] - 0.652489) < 1e-6 && t[8] == 0);
+    p = ds_sampler_demo(DS_OBJ_RF_DENOISER, 8, &d);
+    CHECK(p.kind == DS_SAMPLER_RF_PINGPONG && p.dist_shift == NULL);
+    CHECK(ds_sampler_schedule(&p, 1024, t) == 9 && fabs(t[1] - 0.993307) < 1e-6);
 }
 
 int main(void) {

@@ -129,6 +129,28 @@ ds_sampler_params ds_sampler_defaults(ds_sampler_kind kind) {
     return p;
 }
 
+ds_sampler_params ds_sampler_demo(ds_objective obj, int steps, const ds_dist_shift_config *shift) {
+    ds_sampler_params p;
+    switch (obj) {
+    case DS_OBJ_V:
+        p = ds_sampler_defaults(DS_SAMPLER_V_DDIM);
+        p.dist_shift = shift;
+        break;
+    case DS_OBJ_RECTIFIED_FLOW:
+        p = ds_sampler_defaults(DS_SAMPLER_RF_EULER);
+        p.rf_grid = DS_RF_GRID_LINEAR;
+        p.dist_shift = shift;
+        break;
+    default:
+        p = ds_sampler_defaults(DS_SAMPLER_RF_PINGPONG);
+        p.rf_grid = DS_RF_GRID_LOGSNR;
+        break;
+    }
+    p.steps = steps;
+    p.sigma_max = 1.0;
+    return p;
+}
+
 /* The RF grid a params set resolves to. */
 static bool rf_linear(const ds_sampler_params *p) {
     if (p->rf_grid == DS_RF_GRID_LINEAR) return true;

@@ -102,6 +102,12 @@ typedef struct ds_sampler_params {
 
 /* SAT's defaults for a sampler (sat-spec §5.6, sample_k / sample_rf signatures). */
 ds_sampler_params ds_sampler_defaults(ds_sampler_kind kind);
+/* The training demo's sampler for an objective (sat-spec §6, pitfall 16): v -> v-ddim, eta 0,
+ * t = linspace(1, 0) then dist_shift; rectified_flow -> euler on the LINEAR grid then
+ * dist_shift; rf_denoiser -> pingpong on sigmoid(−linspace(−6, 2)) (the logSNR grid at
+ * sigma_max 1; SAT hands it explicit sigmas, so no shift). shift may be NULL. Pair it with
+ * ds_call_opts_demo (render.h). The caller sets rng (pingpong), on_step and cancel. */
+ds_sampler_params ds_sampler_demo(ds_objective obj, int steps, const ds_dist_shift_config *shift);
 
 const char *ds_sampler_name(ds_sampler_kind kind);
 ds_sampler_family ds_sampler_family_of(ds_sampler_kind kind);
