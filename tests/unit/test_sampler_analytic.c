@@ -301,6 +301,8 @@ static void test_errors(void) {
     p = ds_sampler_defaults(DS_SAMPLER_DPMPP_2M);
     p.sigma_min = 0;
     CHECK(ds_sample(&f, &p, B, C, T, g_noise, NULL, out, &err) == DS_ERR_INVALID && strstr(err.msg, "sigma_min"));
+    p.sigma_min = 0.5, p.sigma_max = 0.2; /* a variation's init_noise_level below sigma_min */
+    CHECK(ds_sample(&f, &p, B, C, T, g_noise, g_noise, out, &err) == DS_ERR_INVALID && strstr(err.msg, "init_noise_level"));
     p = ds_sampler_defaults(DS_SAMPLER_DPMPP_3M_SDE); /* stochastic, no rng */
     CHECK(ds_sample(&f, &p, B, C, T, g_noise, NULL, out, &err) == DS_ERR_INVALID && strstr(err.msg, "random"));
     p.eta = 0; /* eta 0: the SDE sampler is deterministic and needs none */

@@ -16,7 +16,8 @@
 #include "diffusion/sampler.h"
 #include "models/model.h"
 
-/* Everything a sampler run saw, for the fixtures and debugging. Arrays grow as needed. */
+/* Everything a sampler run saw, for the fixtures and debugging. Arrays grow as needed;
+ * ds_render empties the recorder first, ds_traj_free releases it. */
 typedef struct ds_traj {
     int64_t n, B;            /* values per state (B·C·T), batch */
     int calls, cap_calls;    /* backbone evaluations */

@@ -238,6 +238,11 @@ static ds_status validate(const ds_sampler_params *p, int64_t B, int64_t C, int6
         if (!(p->sigma_min > 0.0))
             return ds_err_set(err, DS_ERR_INVALID, "sampler %s: sigma_min must be > 0, got %g", nm, p->sigma_min);
         if (!(p->rho > 0.0)) return ds_err_set(err, DS_ERR_INVALID, "sampler %s: rho must be > 0, got %g", nm, p->rho);
+        /* SAT would walk an increasing schedule (e.g. an init_noise_level below sigma_min)
+         * without complaint and return noise; refuse it with the reason. */
+        if (!(p->sigma_max > p->sigma_min))
+            return ds_err_set(err, DS_ERR_INVALID, "sampler %s: sigma_max (%g, the init_noise_level of a variation) must "
+                              "be above sigma_min (%g)", nm, p->sigma_max, p->sigma_min);
     }
     if (!(p->eta >= 0.0)) return ds_err_set(err, DS_ERR_INVALID, "sampler %s: eta must be >= 0, got %g", nm, p->eta);
     if (p->kind == DS_SAMPLER_K_DPM_ADAPTIVE && !(p->rtol > 0.0 && p->atol > 0.0))
