@@ -105,16 +105,3 @@ void ds_sample_timesteps(const ds_training_config *tc, ds_sobol *sobol, ds_rng *
         for (int64_t b = 0; b < B; b++)
             if (ds_rng_uniform(r) < tc->p_one_shot) t[b] = 1.0f;
 }
-
-float ds_dist_shift(const ds_dist_shift_config *d, float t, int64_t L) {
-    double Lc = (double)L;
-    if (Lc < d->min_length) Lc = d->min_length;
-    if (Lc > d->max_length) Lc = d->max_length;
-    double span = (double)(d->max_length - d->min_length);
-    double mu = -(d->base_shift + (d->max_shift - d->base_shift) * (span > 0 ? (Lc - d->min_length) / span : 0));
-    double tt = t;
-    double em = exp(mu);
-    double ts = tt >= 1.0 ? 1.0 : 1.0 - em / (em + (1.0 / (1.0 - tt) - 1.0));
-    if (d->use_sine) ts = sin(ts * M_PI / 2);
-    return (float)ts;
-}

@@ -31,8 +31,6 @@ float ds_sobol_next(ds_sobol *s);
 /* Draws t[B] with the configured sampler (uniform via Sobol, logit_normal, trunc_logit_normal,
  * log_snr), then applies p_one_shot. */
 void ds_sample_timesteps(const ds_training_config *tc, ds_sobol *sobol, ds_rng *r, int64_t B, float *t);
-/* SD3-style shift toward noise (DistributionShift.time_shift) for a latent length L. */
-float ds_dist_shift(const ds_dist_shift_config *d, float t, int64_t L);
 
 /* Standard normal CDF and its inverse (double). */
 double ds_norm_cdf(double x);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "diffusion/schedule.h"
+#include "models/pretransform.h"
 #include "ops/ops.h"
 
 /* Stream labels for ds_rng_derive: one independent stream per purpose and step. */
@@ -48,9 +50,8 @@ int64_t ds_trainer_latent_len(const ds_trainer *tr, int64_t T) {
     return (T + r - 1) / r;
 }
 
-/* Pretransform encode of audio [B, C, T] into x0 [B, C', T'] (patched: "b c (l h) -> b (c h) l"
- * after zero-padding T to a multiple of h). Other pretransforms cannot run yet (the model
- * refuses to build), so only none and patched reach here. */
+/* Pretransform encode of a batch into x0 [B, C', T'] (malloc'd when it differs from the
+ * batch's own buffer). Pre-encoded latents are divided by the autoencoder scale. */
 static ds_status encode(const ds_trainer *tr, const ds_batch *b, float **x0, int64_t *C, int64_t *T, ds_err *err) {
     const ds_pretransform_config *pt = &tr->m->cfg.pretransform;
     if (pt->type == DS_PT_NONE || tr->m->cfg.training.pre_encoded) {
@@ -58,7 +59,6 @@ static ds_status encode(const ds_trainer *tr, const ds_batch *b, float **x0, int
         *C = b->C;
         *T = b->T;
         if (tr->m->cfg.training.pre_encoded && pt->type == DS_PT_AUTOENCODER && pt->scale != 1.0 && pt->scale != 0.0) {
-            /* pre-encoded latents are divided by the pretransform scale */
             int64_t n = (int64_t)b->B * b->C * b->T;
             float *d = malloc((size_t)n * sizeof(float));
             if (!d) return ds_err_set(err, DS_ERR_NOMEM, "out of memory");
@@ -67,18 +67,14 @@ static ds_status encode(const ds_trainer *tr, const ds_batch *b, float **x0, int
         }
         return DS_OK;
     }
-    if (pt->type != DS_PT_PATCHED)
-        return ds_err_set(err, DS_ERR_UNSUPPORTED, "model.pretransform: type \"%s\" cannot run in diffstudio yet",
-                          pt->type_name);
-    int64_t h = pt->patch_size, L = (b->T + h - 1) / h;
-    *C = (int64_t)b->C * h;
-    *T = L;
-    float *d = calloc((size_t)b->B * *C * L, sizeof(float));
+    ds_pretransform_latent_shape(pt, b->C, b->T, C, T);
+    float *d = malloc((size_t)(b->B * *C * *T) * sizeof(float));
     if (!d) return ds_err_set(err, DS_ERR_NOMEM, "out of memory");
-    for (int64_t bb = 0; bb < b->B; bb++)
-        for (int64_t c = 0; c < b->C; c++)
-            for (int64_t s = 0; s < b->T; s++)
-                d[((bb * *C) + c * h + s % h) * L + s / h] = b->audio[(bb * b->C + c) * b->T + s];
+    ds_status s = ds_pretransform_encode(pt, b->audio, b->B, b->C, b->T, d, err);
+    if (s != DS_OK) {
+        free(d);
+        return s;
+    }
     *x0 = d;
     return DS_OK;
 }
@@ -108,7 +104,7 @@ static ds_status micro_step(ds_trainer *tr, const ds_batch *b, int micro, const 
         else {
             ds_sample_timesteps(tc, &tr->sobol, &rt, B, t);
             if (m->cfg.dist_shift.present)
-                for (int64_t i = 0; i < B; i++) t[i] = ds_dist_shift(&m->cfg.dist_shift, t[i], T);
+                for (int64_t i = 0; i < B; i++) t[i] = (float)ds_dist_shift_time(&m->cfg.dist_shift, t[i], T);
         }
         if (ov && ov->noise)
             memcpy(noise, ov->noise, (size_t)(B * N) * sizeof(float));
