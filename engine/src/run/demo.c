@@ -73,8 +73,9 @@ static void append_index(const char *dir, int64_t step, double scale, int index,
 
 static ds_status emit(const ds_demo_ctx *dc, int64_t step, double scale, int index, const char *cond, const char *name,
                       const float *planar, int C, int64_t frames, int rate, double secs, ds_err *err) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dc->dir, name);
+    char path[DS_PATH_LEN];
+    if (snprintf(path, sizeof path, "%s/%s", dc->dir, name) >= (int)sizeof path)
+        return ds_err_set(err, DS_ERR_INVALID, "%s: demo path too long", dc->dir);
     DS_TRY(dc->io->write_wav(dc->io->user, path, planar, C, frames, rate, err));
     append_index(dc->dir, step, scale, index, cond, name, secs);
     if (dc->w) {
