@@ -14,7 +14,6 @@ CUDA       ?= ON
 WERROR     ?= OFF
 SANITIZE   ?=
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-CTEST_ARGS ?=
 
 # `override`: a plain assignment cannot change a variable given on the command line.
 ifeq ($(SANITIZE),1)
@@ -24,9 +23,11 @@ ifeq ($(SANITIZE),)
   BUILD_DIR ?= build
 else ifeq ($(SANITIZE),thread)
   BUILD_DIR ?= build-tsan
+  CTEST_ARGS ?= -L thread
 else
   BUILD_DIR ?= build-asan
 endif
+CTEST_ARGS ?=
 
 CMAKE_FLAGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DDIFFSTUDIO_CUDA=$(CUDA) \
               -DDIFFSTUDIO_WERROR=$(WERROR) "-DDIFFSTUDIO_SANITIZE=$(SANITIZE)"

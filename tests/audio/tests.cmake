@@ -9,7 +9,7 @@ foreach(src ${DS_AUDIO_TESTS})
   target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_LIST_DIR} ${DS_TESTS_DIR}/unit)
   target_link_libraries(${name} PRIVATE ds_audio_internal ${MATH_LIB})
   add_test(NAME ${name} COMMAND ${name})
-  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS "cpu;audio" TIMEOUT 600)
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS "cpu;audio;thread" TIMEOUT 600)
 endforeach()
 
 # Throughput numbers for the README (not a test: timings are not pass/fail material).

@@ -246,7 +246,7 @@ static uint64_t json_u64(cJSON *j, const char *k) {
     return 0;
 }
 
-ds_status ds_ckpt_load(const char *dir, ds_trainer *tr, ds_ckpt_state *st, ds_err *err) {
+static ds_status read_state(const char *dir, ds_trainer *tr, ds_ckpt_state *st, ds_err *err) {
     char path[4400];
     char *text = NULL;
     snprintf(path, sizeof path, "%s/state.json", dir);
@@ -272,13 +272,23 @@ ds_status ds_ckpt_load(const char *dir, ds_trainer *tr, ds_ckpt_state *st, ds_er
     cJSON *el = cJSON_GetObjectItemCaseSensitive(j, "elapsed_s"), *ls = cJSON_GetObjectItemCaseSensitive(j, "loss_smoothed");
     st->elapsed_s = cJSON_IsNumber(el) ? el->valuedouble : 0;
     st->loss_smoothed = cJSON_IsNumber(ls) ? ls->valuedouble : 0;
-    tr->opt.step = (int64_t)json_u64(j, "optimizer_step");
-    tr->ema.step = (int64_t)json_u64(j, "ema_step");
-    tr->ema.initted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ema_initted"));
-    tr->sobol.index = json_u64(j, "sobol_index");
-    tr->sobol.shift = (uint32_t)json_u64(j, "sobol_shift");
-    tr->global_step = st->step;
+    if (tr) {
+        tr->opt.step = (int64_t)json_u64(j, "optimizer_step");
+        tr->ema.step = (int64_t)json_u64(j, "ema_step");
+        tr->ema.initted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "ema_initted"));
+        tr->sobol.index = json_u64(j, "sobol_index");
+        tr->sobol.shift = (uint32_t)json_u64(j, "sobol_shift");
+        tr->global_step = st->step;
+    }
     cJSON_Delete(j);
+    return DS_OK;
+}
+
+ds_status ds_ckpt_read_state(const char *dir, ds_ckpt_state *st, ds_err *err) { return read_state(dir, NULL, st, err); }
+
+ds_status ds_ckpt_load(const char *dir, ds_trainer *tr, ds_ckpt_state *st, ds_err *err) {
+    char path[4400];
+    DS_TRY(read_state(dir, tr, st, err));
 
     const ds_params *p = &tr->m->params;
     int64_t base = p->range_begin[DS_PG_BACKBONE];

@@ -27,6 +27,8 @@ ds_status ds_ckpt_save(const char *root, const ds_trainer *tr, const ds_ckpt_sta
                        size_t saved_len, ds_err *err);
 /* Newest complete checkpoint under root (DS_ERR_IO if none). */
 ds_status ds_ckpt_latest(const char *root, char *path, size_t path_len, int64_t *step, ds_err *err);
+/* Reads only state.json (to check a resume before loading anything). */
+ds_status ds_ckpt_read_state(const char *path, ds_ckpt_state *st, ds_err *err);
 /* Restores weights, optimiser, EMA and counters into a trainer built for the same config. */
 ds_status ds_ckpt_load(const char *path, ds_trainer *tr, ds_ckpt_state *st, ds_err *err);
 /* Writes an unwrapped model with SAT's key names (EMA backbone if use_ema, else the online

@@ -6,6 +6,8 @@
 #ifndef DS_DEMO_H
 #define DS_DEMO_H
 
+#include <stdatomic.h>
+
 #include "engine/worker.h"
 #include "train/trainer.h"
 
@@ -15,6 +17,7 @@ typedef struct ds_demo_ctx {
     const ds_run_io *io;
     const char *dir;
     ds_worker *w; /* receives each render (may be NULL) */
+    const atomic_int *cancel; /* stop rendering between sampler steps (may be NULL) */
 } ds_demo_ctx;
 
 ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err);

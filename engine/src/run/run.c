@@ -258,12 +258,13 @@ static ds_status setup(run *r, ds_err *err) {
         int64_t step;
         DS_TRY(ds_ckpt_latest(r->ckpt_dir, path, sizeof path, &step, err));
         ds_ckpt_state cs;
-        DS_TRY(ds_ckpt_load(path, &r->tr, &cs, err));
+        DS_TRY(ds_ckpt_read_state(path, &cs, err));
         if (strcmp(cs.config_hash, r->config_hash) != 0)
             return ds_err_set(err, DS_ERR_INVALID,
                               "%s: the model config differs from the one this run was trained with (%s/config.json); "
                               "resume refused",
                               path, r->dir);
+        DS_TRY(ds_ckpt_load(path, &r->tr, &cs, err));
         if (cs.seed != sc->seed)
             rlog(r, DS_LOG_WARN, "resuming with seed %llu (the run was started with %llu): keeping the run's seed",
                  (unsigned long long)sc->seed, (unsigned long long)cs.seed);
@@ -320,8 +321,11 @@ static void do_demos(run *r) {
     double t0 = now_s();
     ds_err err;
     memset(&err, 0, sizeof err);
-    ds_demo_ctx dc = {r->m, &r->tr, &r->spec->io, r->demo_dir, r->w};
-    if (ds_demo_render(&dc, r->tr.global_step, &err) != DS_OK)
+    ds_demo_ctx dc = {r->m, &r->tr, &r->spec->io, r->demo_dir, r->w, ds_worker_cancel_flag(r->w)};
+    ds_status s = ds_demo_render(&dc, r->tr.global_step, &err);
+    if (s == DS_ERR_CANCELLED)
+        rlog(r, DS_LOG_INFO, "demo at step %lld cancelled", (long long)r->tr.global_step);
+    else if (s != DS_OK)
         rlog(r, DS_LOG_WARN, "demo at step %lld failed (training goes on): %s", (long long)r->tr.global_step, err.msg);
     r->st.last_demo_step = r->tr.global_step;
     r->st.last_demo_seconds = now_s() - t0;

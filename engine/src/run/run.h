@@ -3,6 +3,8 @@
 #ifndef DS_RUN_H
 #define DS_RUN_H
 
+#include <stdatomic.h>
+
 #include "engine/worker.h"
 
 typedef struct ds_worker_cmds {
@@ -21,5 +23,7 @@ void ds_worker_poke(ds_worker *w);
 /* Consumes pending commands; blocks while paused. */
 ds_worker_cmds ds_worker_take_cmds(ds_worker *w, ds_worker_status *st);
 bool ds_worker_should_abort(ds_worker *w);
+/* Nonzero once stop or abort was requested (long operations poll it between steps). */
+const atomic_int *ds_worker_cancel_flag(ds_worker *w);
 
 #endif

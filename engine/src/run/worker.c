@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ struct ds_worker {
     uint64_t log_seq;
     ds_demo **demos;
     int n_demos, cap_demos;
+    /* set by stop/abort, read by long operations (demo renders) between their steps */
+    atomic_int cancel;
     /* worker-thread only */
     ds_run_spec *spec;
 };
@@ -205,6 +208,7 @@ ds_status ds_worker_start(ds_worker *w, const ds_run_spec *spec, ds_err *err) {
     *w->spec = *spec;
     pthread_mutex_lock(&w->mu);
     w->pause = w->stop = w->abort_ = w->save_now = w->demo_now = false;
+    atomic_store(&w->cancel, 0);
     w->n_hist = 0;
     memset(&w->st, 0, sizeof w->st);
     w->st.state = DS_STATE_STARTING;
@@ -228,8 +232,16 @@ static void set_flag(ds_worker *w, bool *flag, bool v) {
 
 void ds_worker_pause(ds_worker *w) { set_flag(w, &w->pause, true); }
 void ds_worker_resume(ds_worker *w) { set_flag(w, &w->pause, false); }
-void ds_worker_stop(ds_worker *w) { set_flag(w, &w->stop, true); }
-void ds_worker_abort(ds_worker *w) { set_flag(w, &w->abort_, true); }
+void ds_worker_stop(ds_worker *w) {
+    atomic_store(&w->cancel, 1);
+    set_flag(w, &w->stop, true);
+}
+void ds_worker_abort(ds_worker *w) {
+    atomic_store(&w->cancel, 1);
+    set_flag(w, &w->abort_, true);
+}
+
+const atomic_int *ds_worker_cancel_flag(ds_worker *w) { return &w->cancel; }
 void ds_worker_save_now(ds_worker *w) { set_flag(w, &w->save_now, true); }
 void ds_worker_demo_now(ds_worker *w) { set_flag(w, &w->demo_now, true); }
 
