@@ -5,7 +5,7 @@
 #   make                build only (build/)
 #   make test SANITIZE=1  the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   make test SANITIZE=thread  the threaded tests under ThreadSanitizer (build-tsan/)
-#   make bench          run the CPU benchmarks of ../shared/bench (or bench/ if present)
+#   make bench          the CPU benchmarks of bench/*.json against the PyTorch reference
 #
 # Variables: BUILD_TYPE (Release), CUDA=OFF to skip the CUDA backend, WERROR=ON, JOBS.
 
@@ -52,7 +52,7 @@ test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 bench: build
-	@./$(BUILD_DIR)/tui/diffstudio bench ../shared/bench/*.json
+	@./$(BUILD_DIR)/tui/diffstudio bench bench/*.json
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -54,6 +54,10 @@ ds_status ds_generate(const ds_generate_opts *o, ds_generate_result *r, ds_err *
  * the checkpoint has one; conditioners from the online model) as one safetensors file. */
 ds_status ds_export(const char *source, const ds_model_config *cfg, const char *out_path, bool use_ema, ds_err *err);
 
+/* The smallest length (audio frames) the model accepts and that lengths must be a multiple
+ * of: pretransform ratio × (DiT patch_size | ADP prod(factors)·patch_size | DAU1d 2^levels). */
+int64_t ds_min_input_length(const ds_model_config *cfg);
+
 /* The run directory's model config (<run>/config.json) for a weights source, if any. */
 bool ds_run_config_path(const char *source, char *path, size_t n);
 

@@ -225,3 +225,22 @@ out:
     free(cfg);
     return s;
 }
+
+int64_t ds_min_input_length(const ds_model_config *cfg) {
+    int64_t m = cfg->pretransform.ratio > 0 ? cfg->pretransform.ratio : 1;
+    switch (cfg->backbone) {
+    case DS_BB_DIT: m *= cfg->dit.patch_size > 0 ? cfg->dit.patch_size : 1; break;
+    case DS_BB_ADP_CFG_1D:
+    case DS_BB_ADP_1D:
+    case DS_BB_ADP_UNCOND_1D:
+        for (int i = 0; i < cfg->adp.n_factors; i++) m *= cfg->adp.factors[i] > 0 ? cfg->adp.factors[i] : 1;
+        m *= cfg->adp.patch_size > 0 ? cfg->adp.patch_size : 1;
+        break;
+    case DS_BB_DAU1D:
+        for (int i = 0; i + 1 < cfg->dau1d.depth && i < cfg->dau1d.n_strides; i++)
+            m *= cfg->dau1d.strides[i] > 0 ? cfg->dau1d.strides[i] : 1;
+        break;
+    default: break;
+    }
+    return m;
+}
