@@ -120,6 +120,8 @@ void schema_why_not(const ds_config_doc *doc, unsigned apply_bit, const ds_schem
 /* Checks a value against a row; returns false and writes the message if it does not fit. */
 bool schema_check_value(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v,
                         char *msg, size_t n);
+/* Checks one element of a list row (or the value itself for other rows). */
+bool schema_check_element(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v, char *msg, size_t n);
 /* Is `value` one of the '|'-separated `list`? */
 bool list_has(const char *list, const char *value);
 /* Index of value in the '|'-separated list, -1 if absent. */

@@ -131,10 +131,22 @@ static cJSON *ensure_parent(ds_config_doc *doc, const char *path, char *last_key
     return NULL;
 }
 
+/* The list row when path is an element of a list ("...demo_cfg_scales[2]"). */
+static const ds_schema_key *list_row(const ds_config_doc *doc, const char *path) {
+    char parent[JPATH_MAX], last[JPATH_MAX];
+    if (!path_split(path, parent, sizeof parent, last, sizeof last) || last[0] != '[') return NULL;
+    const ds_schema_key *k = ds_schema_for_doc(doc, parent);
+    return k && (k->type == DS_ST_INT_LIST || k->type == DS_ST_NUMBER_LIST || k->type == DS_ST_STRING_LIST ||
+                 k->type == DS_ST_ID_LIST)
+               ? k
+               : NULL;
+}
+
 ds_status ds_config_doc_set_json(ds_config_doc *doc, const char *path, const char *json, ds_err *err) {
     if (!path || !*path) return ds_err_set(err, DS_ERR_INVALID, "%s: empty path", doc->path);
-    bool free_form;
+    bool free_form, element = false;
     const ds_schema_key *k = row_for(doc, path, &free_form);
+    if (!k && !free_form && (k = list_row(doc, path)) != NULL) element = true;
     if (!k && !free_form) return unknown_key(doc, path, err);
     ds_config_doc *val = NULL;
     ds_err perr;
@@ -143,7 +155,8 @@ ds_status ds_config_doc_set_json(ds_config_doc *doc, const char *path, const cha
         return ds_err_set(err, DS_ERR_INVALID, "%s: %s: not a JSON value: %s", doc->path, path, m);
     }
     char msg[512];
-    if (k && !schema_check_value(val, k, val->root, msg, sizeof msg)) {
+    if (k && !(element ? schema_check_element(val, k, val->root, msg, sizeof msg)
+                       : schema_check_value(val, k, val->root, msg, sizeof msg))) {
         ds_config_doc_free(val);
         return ds_err_set(err, DS_ERR_INVALID, "%s: %s: %s", doc->path, path, msg);
     }
@@ -168,6 +181,9 @@ ds_status ds_config_doc_set_json(ds_config_doc *doc, const char *path, const cha
     if (old_inline && (cJSON_IsArray(nv) || cJSON_IsObject(nv))) doc_info_add(doc, nv)->is_inline = true;
     bool ok;
     if (old) {
+        /* ReplaceItemViaPointer does not carry the member's key over (cJSON frees it with
+         * its default hooks, malloc/free) */
+        if (old->string && !(nv->string = strdup(old->string))) ok = false;
         doc_info_forget(doc, old);
         ok = cJSON_ReplaceItemViaPointer(parent, old, nv);
     } else if (index >= 0) {

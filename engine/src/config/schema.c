@@ -223,7 +223,9 @@ void ds_schema_describe(const ds_schema_key *k, char *buf, size_t n) {
     case DS_ST_NUMBER: describe_range(k, "a number", buf, n); break;
     case DS_ST_BOOL: snprintf(buf, n, "true or false"); break;
     case DS_ST_STRING:
-        if (k->has_range && k->min >= 1)
+        if (k->has_range && k->max < 1e6)
+            CUT_PRINTF(buf, n, "a string of %.0f to %.0f bytes", k->min, k->max);
+        else if (k->has_range && k->min >= 1)
             CUT_PRINTF(buf, n, "a non-empty string");
         else
             CUT_PRINTF(buf, n, "a string");
@@ -366,6 +368,13 @@ static bool check_scalar(const ds_config_doc *doc, const ds_schema_key *k, ds_sc
     else
         CUT_PRINTF(msg, n, "expected %s, got %s%s", exp, got, extra);
     return false;
+}
+
+bool schema_check_element(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v, char *msg, size_t n) {
+    if (k->type != DS_ST_INT_LIST && k->type != DS_ST_NUMBER_LIST && k->type != DS_ST_STRING_LIST &&
+        k->type != DS_ST_ID_LIST)
+        return schema_check_value(doc, k, v, msg, n);
+    return check_scalar(doc, k, k->type, v, msg, n, "element");
 }
 
 bool schema_check_value(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v, char *msg,

@@ -131,6 +131,7 @@ static bool container(rec *r, int depth, bool obj) {
         if (obj) {
             char c = r->s[r->p];
             if (c == '\'') return fail(r, r->p, "keys need double quotes, not single quotes%s", NULL);
+            if (c == '/') return fail(r, r->p, "comments are not allowed in JSON%s", NULL);
             if (isalpha((unsigned char)c) || c == '_')
                 return fail(r, r->p, "object keys must be strings in double quotes%s", NULL);
             if (c != '"') return fail(r, r->p, "expected a key in double quotes%s", NULL);

@@ -22,6 +22,14 @@ void vdiag(vctx *c, ds_diag_severity sev, const char *path, bool at_key, const c
     ds_diag_add(c->diags, sev, c->doc ? c->doc->path : "", path, line, col, "%s", msg);
 }
 
+/* A diagnostic at a given node (for duplicates, which a path cannot tell apart). */
+static void vdiag_node(vctx *c, ds_diag_severity sev, const char *path, const cJSON *node, const char *msg) {
+    node_info *e = doc_info(c->doc, node);
+    int line = 0, col = 0;
+    if (e && c->doc->src) doc_linecol(c->doc, e->key_len ? e->key_off : e->val_off, &line, &col);
+    ds_diag_add(c->diags, sev, c->doc->path, path, line, col, "%s", msg);
+}
+
 /* Raw-text checks of a scalar: what cJSON accepts but Python's json (SAT) refuses. */
 static void check_raw(vctx *c, const cJSON *n, const char *path) {
     const ds_config_doc *doc = c->doc;
@@ -122,11 +130,11 @@ static void check_member(vctx *c, const cJSON *v, const char *key, const char *p
     }
     if (k->flags & DS_SF_IGNORED) vdiag(c, DS_DIAG_WARNING, path, true, "ignored by SAT: %s", k->help);
     char msg[512];
+    if (cJSON_IsNumber(v) || cJSON_IsString(v)) check_raw(c, v, path);
     if (!schema_check_value(c->doc, k, v, msg, sizeof msg)) {
         vdiag(c, DS_DIAG_ERROR, path, false, "%s", msg);
         return;
     }
-    if (cJSON_IsNumber(v) || cJSON_IsString(v)) check_raw(c, v, path);
     if (k->type == DS_ST_INT_LIST || k->type == DS_ST_NUMBER_LIST || k->type == DS_ST_STRING_LIST ||
         k->type == DS_ST_ID_LIST) {
         int i = 0;
@@ -164,8 +172,10 @@ static void walk_object(vctx *c, const cJSON *obj, const char *path, int depth) 
         if (count <= 2000) /* duplicates: Python's json (SAT) keeps the last one */
             for (const cJSON *o = m->next; o; o = o->next)
                 if (o->string && m->string && !strcmp(o->string, m->string)) {
-                    vdiag(c, DS_DIAG_WARNING, mp, true,
-                          "duplicate key \"%s\": SAT uses the later value, this one is ignored", m->string);
+                    char msg[300];
+                    CUT_PRINTF(msg, sizeof msg, "duplicate key \"%s\": SAT uses the later value, this one is ignored",
+                               m->string);
+                    vdiag_node(c, DS_DIAG_WARNING, mp, m, msg);
                     break;
                 }
         bool later_dup = false;
