@@ -17,7 +17,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
 ifeq ($(SANITIZE),1)
-  SANITIZE := address;undefined
+  override SANITIZE := address;undefined
 endif
 ifeq ($(SANITIZE),)
   BUILD_DIR ?= build
