@@ -13,6 +13,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 
 : > "$tmp/empty.json"
 printf ' \n\t \n' > "$tmp/whitespace.json"
+printf '{"a": 1,\000 "b": 2}' > "$tmp/nul_byte.json"
 printf '\177ELF\002\001\001\000\000\000\000\000\000\000\000\000\003\000>\000' > "$tmp/binary_junk.bin"
 awk 'BEGIN { srand(7); for (i = 0; i < 4096; i++) printf "%c", 128 + int(rand() * 128) }' > "$tmp/random_junk.bin"
 printf '{"a": "\377\376"}' > "$tmp/invalid_utf8.json"

@@ -151,6 +151,7 @@ static void test_syntax_errors(void) {
     BAD("\xEF\xBB\xBF{}", 1, 1, "byte order mark");
     expect_bad("{\"a\":\0 1}", 9, 1, 6, "NUL byte");
     BAD("{\"a\": \"\xff\"}", 1, 8, "invalid UTF-8");
+    BAD("{\"a\":\x04 1}", 1, 6, "control character U+0004 outside a string"); /* cJSON skips it */
     /* 10000 levels: refused up front, no deep recursion anywhere */
     size_t n = 20002;
     char *deep = malloc(n + 1);

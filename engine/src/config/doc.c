@@ -165,6 +165,11 @@ static bool prescan(const char *s, size_t len, size_t *at, char *msg, size_t msg
         if (in_str) {
             if (c == '\\' && i + 1 < len) i++;
             else if (c == '"') in_str = false;
+        } else if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            /* cJSON would skip these as whitespace; JSON and Python's json do not */
+            *at = i;
+            CUT_PRINTF(msg, msgn, "control character U+%04X outside a string: not a JSON text file", c);
+            return false;
         } else if (c == '"') {
             in_str = true;
         } else if (c == '{' || c == '[') {
