@@ -161,9 +161,9 @@ static void test_syntax_errors(void) {
     expect_bad(deep, 20000, 1, 65, "nesting deeper than 64");
     free(deep);
     sbuf b = {0}; /* {"a":{"a":...1}} 10000 deep: the 65th '{' is refused */
-    for (int i = 0; i < 10000; i++) sb_puts(&b, "{\"a\":");
-    sb_puts(&b, "1");
-    for (int i = 0; i < 10000; i++) sb_puts(&b, "}");
+    for (int i = 0; i < 10000; i++) sb_str(&b, "{\"a\":");
+    sb_str(&b, "1");
+    for (int i = 0; i < 10000; i++) sb_str(&b, "}");
     expect_bad(b.p, b.n, 1, 64 * 5 + 1, "nesting deeper than 64");
     free(b.p);
 #undef BAD

@@ -93,9 +93,9 @@ typedef struct sbuf {
     size_t n, cap;
     bool oom;
 } sbuf;
-void sb_put(sbuf *b, const char *s, size_t n);
-void sb_puts(sbuf *b, const char *s);
-void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_add(sbuf *b, const char *s, size_t n);
+void sb_str(sbuf *b, const char *s);
+void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Compact JSON of a node ("[1, 2]", "{\"a\": 1}"), original number/string text kept. */
 void doc_compact(const ds_config_doc *doc, const cJSON *node, sbuf *b);
 /* Python repr of a float: shortest round-trip digits, "1e-05", "0.0001", "3.0". */

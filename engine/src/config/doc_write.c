@@ -17,7 +17,7 @@
 
 /* ---- growable string ---------------------------------------------------------------------- */
 
-void sb_put(sbuf *b, const char *s, size_t n) {
+void sb_add(sbuf *b, const char *s, size_t n) {
     if (b->oom) return;
     if (b->n + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -35,9 +35,9 @@ void sb_put(sbuf *b, const char *s, size_t n) {
     b->p[b->n] = 0;
 }
 
-void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
-void sb_printf(sbuf *b, const char *fmt, ...) {
+void sb_fmt(sbuf *b, const char *fmt, ...) {
     char tmp[512];
     va_list ap;
     va_start(ap, fmt);
@@ -45,7 +45,7 @@ void sb_printf(sbuf *b, const char *fmt, ...) {
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n < sizeof tmp) {
-        sb_put(b, tmp, (size_t)n);
+        sb_add(b, tmp, (size_t)n);
         return;
     }
     char *big = malloc((size_t)n + 1);
@@ -56,7 +56,7 @@ void sb_printf(sbuf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    sb_put(b, big, (size_t)n);
+    sb_add(b, big, (size_t)n);
     free(big);
 }
 
@@ -116,30 +116,30 @@ void fmt_py_float(double v, char *buf, size_t n) {
 }
 
 static void emit_string(sbuf *b, const char *s) {
-    sb_put(b, "\"", 1);
+    sb_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': sb_put(b, "\\\"", 2); break;
-        case '\\': sb_put(b, "\\\\", 2); break;
-        case '\n': sb_put(b, "\\n", 2); break;
-        case '\r': sb_put(b, "\\r", 2); break;
-        case '\t': sb_put(b, "\\t", 2); break;
-        case '\b': sb_put(b, "\\b", 2); break;
-        case '\f': sb_put(b, "\\f", 2); break;
+        case '"': sb_add(b, "\\\"", 2); break;
+        case '\\': sb_add(b, "\\\\", 2); break;
+        case '\n': sb_add(b, "\\n", 2); break;
+        case '\r': sb_add(b, "\\r", 2); break;
+        case '\t': sb_add(b, "\\t", 2); break;
+        case '\b': sb_add(b, "\\b", 2); break;
+        case '\f': sb_add(b, "\\f", 2); break;
         default:
             if (*p < 0x20)
-                sb_printf(b, "\\u%04x", *p);
+                sb_fmt(b, "\\u%04x", *p);
             else
-                sb_put(b, (const char *)p, 1);
+                sb_add(b, (const char *)p, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    sb_add(b, "\"", 1);
 }
 
 static void emit_number(const ds_config_doc *doc, const cJSON *n, sbuf *b) {
     node_info *e = doc_info(doc, n);
     if (e && e->own) {
-        sb_puts(b, e->own);
+        sb_str(b, e->own);
         return;
     }
     double v = n->valuedouble;
@@ -148,7 +148,7 @@ static void emit_number(const ds_config_doc *doc, const cJSON *n, sbuf *b) {
         CUT_PRINTF(tmp, sizeof tmp, "%.0f", v);
     else
         fmt_py_float(v, tmp, sizeof tmp);
-    sb_puts(b, tmp);
+    sb_str(b, tmp);
 }
 
 void describe_value(const ds_config_doc *doc, const cJSON *v, char *buf, size_t n) {
@@ -191,8 +191,8 @@ typedef struct wctx {
 } wctx;
 
 static void newline_indent(wctx *w, int level) {
-    sb_puts(w->b, w->doc->newline[0] ? w->doc->newline : "\n");
-    for (int i = 0; i < level; i++) sb_puts(w->b, w->doc->indent);
+    sb_str(w->b, w->doc->newline[0] ? w->doc->newline : "\n");
+    for (int i = 0; i < level; i++) sb_str(w->b, w->doc->indent);
 }
 
 static void emit(wctx *w, const cJSON *n, int level) {
@@ -200,7 +200,7 @@ static void emit(wctx *w, const cJSON *n, int level) {
     node_info *e = doc_info(doc, n);
     bool container = cJSON_IsArray(n) || cJSON_IsObject(n);
     if (e && !e->dirty && !e->own && doc->src && e->val_len && (!container || e->is_inline)) {
-        sb_put(w->b, doc->src + e->val_off, e->val_len);
+        sb_add(w->b, doc->src + e->val_off, e->val_len);
         return;
     }
     if (cJSON_IsString(n)) {
@@ -212,39 +212,39 @@ static void emit(wctx *w, const cJSON *n, int level) {
         return;
     }
     if (cJSON_IsBool(n)) {
-        sb_puts(w->b, cJSON_IsTrue(n) ? "true" : "false");
+        sb_str(w->b, cJSON_IsTrue(n) ? "true" : "false");
         return;
     }
     if (!container) {
-        sb_puts(w->b, "null");
+        sb_str(w->b, "null");
         return;
     }
     bool obj = cJSON_IsObject(n);
-    sb_puts(w->b, obj ? "{" : "[");
+    sb_str(w->b, obj ? "{" : "[");
     if (!n->child) {
-        sb_puts(w->b, obj ? "}" : "]");
+        sb_str(w->b, obj ? "}" : "]");
         return;
     }
     bool one_line = w->compact || (e && e->is_inline);
     for (const cJSON *c = n->child; c; c = c->next) {
         if (one_line) {
-            if (c != n->child) sb_puts(w->b, ", ");
+            if (c != n->child) sb_str(w->b, ", ");
         } else {
-            if (c != n->child) sb_puts(w->b, ",");
+            if (c != n->child) sb_str(w->b, ",");
             newline_indent(w, level + 1);
         }
         if (obj) {
             node_info *ce = doc_info(doc, c);
             if (ce && ce->key_len && doc->src)
-                sb_put(w->b, doc->src + ce->key_off, ce->key_len);
+                sb_add(w->b, doc->src + ce->key_off, ce->key_len);
             else
                 emit_string(w->b, c->string ? c->string : "");
-            sb_puts(w->b, ": ");
+            sb_str(w->b, ": ");
         }
         emit(w, c, level + 1);
     }
     if (!one_line) newline_indent(w, level);
-    sb_puts(w->b, obj ? "}" : "]");
+    sb_str(w->b, obj ? "}" : "]");
 }
 
 void doc_compact(const ds_config_doc *doc, const cJSON *node, sbuf *b) {
@@ -258,7 +258,7 @@ ds_status ds_config_doc_format(const ds_config_doc *doc, char **out, size_t *len
     sbuf b = {0};
     wctx w = {.doc = doc, .b = &b};
     emit(&w, doc->root, 0);
-    sb_puts(&b, doc->trailing ? doc->trailing : "\n");
+    sb_str(&b, doc->trailing ? doc->trailing : "\n");
     if (b.oom || !b.p) {
         free(b.p);
         return ds_err_set(err, DS_ERR_NOMEM, "%s: out of memory while formatting", doc->path);
