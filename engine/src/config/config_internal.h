@@ -64,6 +64,7 @@ struct ds_config_doc {
     char newline[3];  /* "\n" or "\r\n" */
     char *trailing;   /* whitespace after the root value, kept on save */
     bool modified;
+    unsigned apply_bit; /* DS_APPLY_* of the document: set on parse and after every edit */
 };
 
 #define NODE_TOMB ((const cJSON *)(uintptr_t)1)
@@ -107,8 +108,11 @@ void describe_value(const ds_config_doc *doc, const cJSON *node, char *buf, size
 
 typedef enum { APPLY_NO, APPLY_YES, APPLY_UNKNOWN } apply_result;
 
-/* The DS_APPLY_* bit of a document (by kind and model_type); 0 if unknown. */
+/* The DS_APPLY_* bit of a document (by kind and model_type); 0 if unknown. doc_apply_bit
+ * returns the value cached in the document; doc_compute_bit derives it (on parse and after
+ * each edit: the kind and model_type may change). */
 unsigned doc_apply_bit(const ds_config_doc *doc);
+unsigned doc_compute_bit(const ds_config_doc *doc);
 /* Does row k apply at concrete path `path` of doc? UNKNOWN when its discriminator is absent
  * or not a known value (its subtree is then not checked: the discriminator's own error is
  * enough). */

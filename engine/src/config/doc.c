@@ -362,6 +362,7 @@ ds_status doc_parse_text(const char *text, size_t len, const char *name, bool ne
                                            : len;
     doc->trailing = strdup(rend <= len ? doc->src + rend : "");
     detect_format(doc);
+    doc->apply_bit = doc_compute_bit(doc);
     if (need_object && !cJSON_IsObject(doc->root)) {
         char got[64];
         describe_value(doc, doc->root, got, sizeof got);

@@ -209,6 +209,7 @@ ds_status ds_config_doc_set_json(ds_config_doc *doc, const char *path, const cha
     }
     mark_dirty_path(doc, path);
     doc->modified = true;
+    doc->apply_bit = doc_compute_bit(doc);
     return DS_OK;
 }
 
@@ -257,6 +258,7 @@ ds_status ds_config_doc_delete(ds_config_doc *doc, const char *path, ds_err *err
     cJSON_Delete(cJSON_DetachItemViaPointer(pn, node));
     mark_dirty_path(doc, parent);
     doc->modified = true;
+    doc->apply_bit = doc_compute_bit(doc);
     return DS_OK;
 }
 

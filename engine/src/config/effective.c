@@ -77,8 +77,11 @@ static void object(ectx *e, const cJSON *obj, const char *path, int depth) {
         if (seen) continue;
         member(e, k, obj ? obj_get(obj, last) : NULL, kp, depth);
     }
+    int count = 0;
+    for (const cJSON *m = obj ? obj->child : NULL; m && count <= 2000; m = m->next) count++;
     for (const cJSON *m = obj ? obj->child : NULL; m; m = m->next) {
-        if (!m->string || obj_get(obj, m->string) != m) continue; /* duplicates: the last one counts */
+        if (!m->string) continue;
+        if (count <= 2000 && obj_get(obj, m->string) != m) continue; /* duplicates: the last one counts */
         path_join_key(kp, sizeof kp, path, m->string);
         const ds_schema_key *k = ds_schema_for_doc(e->doc, kp);
         if (k && strcmp(k->path + strlen(k->path) - 1, "*")) continue; /* handled above */

@@ -119,7 +119,9 @@ int ds_schema_element_keys(const char *array_path, const ds_schema_key **out, in
 
 /* ---- applicability ------------------------------------------------------------------------ */
 
-unsigned doc_apply_bit(const ds_config_doc *doc) {
+unsigned doc_apply_bit(const ds_config_doc *doc) { return doc->apply_bit; }
+
+unsigned doc_compute_bit(const ds_config_doc *doc) {
     switch (ds_config_doc_kind(doc)) {
     case DS_KIND_DATASET: return DS_APPLY_DATASET;
     case DS_KIND_STUDIO: return DS_APPLY_STUDIO;

@@ -11,7 +11,14 @@
 
 bool json_number_ok(const char *s, size_t len, char *why, size_t n);
 
+static bool list_full(vctx *c, ds_diag_severity sev) {
+    if (!c->diags || c->diags->n < DS_DIAG_MAX) return false;
+    ds_diag_add(c->diags, sev, "", "", 0, 0, "%s", ""); /* only counted */
+    return true;
+}
+
 void vdiag(vctx *c, ds_diag_severity sev, const char *path, bool at_key, const char *fmt, ...) {
+    if (list_full(c, sev)) return;
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -22,11 +29,24 @@ void vdiag(vctx *c, ds_diag_severity sev, const char *path, bool at_key, const c
     ds_diag_add(c->diags, sev, c->doc ? c->doc->path : "", path, line, col, "%s", msg);
 }
 
-/* A diagnostic at a given node (for duplicates, which a path cannot tell apart). */
-static void vdiag_node(vctx *c, ds_diag_severity sev, const char *path, const cJSON *node, const char *msg) {
+/* A diagnostic at a node the walk holds: no path lookup (which would scan large objects
+ * again, and cannot tell duplicate keys apart). */
+static void vdiag_node(vctx *c, ds_diag_severity sev, const char *path, const cJSON *node, bool at_key,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void vdiag_node(vctx *c, ds_diag_severity sev, const char *path, const cJSON *node, bool at_key,
+                       const char *fmt, ...) {
+    if (list_full(c, sev)) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     node_info *e = doc_info(c->doc, node);
     int line = 0, col = 0;
-    if (e && c->doc->src) doc_linecol(c->doc, e->key_len ? e->key_off : e->val_off, &line, &col);
+    if (e && c->doc->src && !e->dirty)
+        doc_linecol(c->doc, at_key && e->key_len ? e->key_off : e->val_off, &line, &col);
+    else
+        doc_pos_or_parent(c->doc, path, at_key, &line, &col);
     ds_diag_add(c->diags, sev, c->doc->path, path, line, col, "%s", msg);
 }
 
@@ -39,19 +59,19 @@ static void check_raw(vctx *c, const cJSON *n, const char *path) {
     if (cJSON_IsNumber(n)) {
         char why[160];
         if (!json_number_ok(s, e->val_len, why, sizeof why))
-            vdiag(c, DS_DIAG_ERROR, path, false, "invalid number %.*s: %s", (int)(e->val_len < 40 ? e->val_len : 40),
-                  s, why);
+            vdiag_node(c, DS_DIAG_ERROR, path, n, false, "invalid number %.*s: %s",
+                       (int)(e->val_len < 40 ? e->val_len : 40), s, why);
     } else if (cJSON_IsString(n)) {
         for (uint32_t i = 0; i < e->val_len; i++) {
             unsigned char ch = (unsigned char)s[i];
             if (ch < 0x20) {
-                vdiag(c, DS_DIAG_ERROR, path, false,
-                      "raw control character U+%04X inside a string (SAT's Python json rejects it; "
-                      "write \\n, \\t or \\u00XX)", ch);
+                vdiag_node(c, DS_DIAG_ERROR, path, n, false,
+                           "raw control character U+%04X inside a string (SAT's Python json rejects it; "
+                           "write \\n, \\t or \\u00XX)", ch);
                 return;
             }
             if (ch == '\\' && i + 5 < e->val_len && !memcmp(s + i, "\\u0000", 6)) {
-                vdiag(c, DS_DIAG_ERROR, path, false, "\\u0000 inside a string is not supported");
+                vdiag_node(c, DS_DIAG_ERROR, path, n, false, "\\u0000 inside a string is not supported");
                 return;
             }
             if (ch == '\\') i++;
@@ -111,9 +131,10 @@ static void check_member(vctx *c, const cJSON *v, const char *key, const char *p
         if (not_applying) {
             char why[300];
             schema_why_not(c->doc, c->bit, not_applying, path, why, sizeof why);
-            vdiag(c, DS_DIAG_WARNING, path, true, "%s (SAT ignores it)", why);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "%s (SAT ignores it)", why);
             return;
         }
+        if (list_full(c, DS_DIAG_WARNING)) return; /* no near-miss search for uncounted lines */
         char parent[JPATH_MAX], last[JPATH_MAX];
         path_split(path, parent, sizeof parent, last, sizeof last);
         const ds_schema_key *kids[128];
@@ -122,17 +143,17 @@ static void check_member(vctx *c, const cJSON *v, const char *key, const char *p
         for (int i = 0; i < m; i++) names[i] = last_segment(kids[i]->path);
         const char *near = near_miss(key, names, m);
         if (near)
-            vdiag(c, DS_DIAG_WARNING, path, true, "unknown key \"%s\" (did you mean \"%s\"?); kept as is",
-                  key, near);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\" (did you mean \"%s\"?); kept as is",
+                       key, near);
         else
-            vdiag(c, DS_DIAG_WARNING, path, true, "unknown key \"%s\"; kept as is", key);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\"; kept as is", key);
         return;
     }
-    if (k->flags & DS_SF_IGNORED) vdiag(c, DS_DIAG_WARNING, path, true, "ignored by SAT: %s", k->help);
+    if (k->flags & DS_SF_IGNORED) vdiag_node(c, DS_DIAG_WARNING, path, v, true, "ignored by SAT: %s", k->help);
     char msg[512];
     if (cJSON_IsNumber(v) || cJSON_IsString(v)) check_raw(c, v, path);
     if (!schema_check_value(c->doc, k, v, msg, sizeof msg)) {
-        vdiag(c, DS_DIAG_ERROR, path, false, "%s", msg);
+        vdiag_node(c, DS_DIAG_ERROR, path, v, false, "%s", msg);
         return;
     }
     if (k->type == DS_ST_INT_LIST || k->type == DS_ST_NUMBER_LIST || k->type == DS_ST_STRING_LIST ||
@@ -154,7 +175,7 @@ static void check_member(vctx *c, const cJSON *v, const char *key, const char *p
             if (!cJSON_IsObject(e)) {
                 char got[120];
                 describe_value(c->doc, e, got, sizeof got);
-                vdiag(c, DS_DIAG_ERROR, ep, false, "expected an object, got %s", got);
+                vdiag_node(c, DS_DIAG_ERROR, ep, e, false, "expected an object, got %s", got);
                 continue;
             }
             walk_object(c, e, ep, depth + 1);
@@ -172,10 +193,8 @@ static void walk_object(vctx *c, const cJSON *obj, const char *path, int depth) 
         if (count <= 2000) /* duplicates: Python's json (SAT) keeps the last one */
             for (const cJSON *o = m->next; o; o = o->next)
                 if (o->string && m->string && !strcmp(o->string, m->string)) {
-                    char msg[300];
-                    CUT_PRINTF(msg, sizeof msg, "duplicate key \"%s\": SAT uses the later value, this one is ignored",
-                               m->string);
-                    vdiag_node(c, DS_DIAG_WARNING, mp, m, msg);
+                    vdiag_node(c, DS_DIAG_WARNING, mp, m, true,
+                               "duplicate key \"%s\": SAT uses the later value, this one is ignored", m->string);
                     break;
                 }
         bool later_dup = false;
@@ -201,9 +220,9 @@ static void walk_object(vctx *c, const cJSON *obj, const char *path, int depth) 
         char exp[300];
         ds_schema_describe(k, exp, sizeof exp);
         if (k->flags & DS_SF_REQUIRED)
-            vdiag(c, DS_DIAG_ERROR, kp, false, "missing required key \"%s\" (%s)", name, exp);
+            vdiag_node(c, DS_DIAG_ERROR, kp, obj, false, "missing required key \"%s\" (%s)", name, exp);
         else
-            vdiag(c, DS_DIAG_WARNING, kp, false, "missing key \"%s\": %s", name, k->help);
+            vdiag_node(c, DS_DIAG_WARNING, kp, obj, false, "missing key \"%s\": %s", name, k->help);
     }
 }
 
