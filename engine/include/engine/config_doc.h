@@ -211,6 +211,8 @@ enum {
     DS_SF_MAX_EXCL = 1 << 7,    /* range: value < max (not <=) */
     DS_SF_DERIVED = 1 << 8,     /* absent: computed from other keys (see help) */
     DS_SF_PATH = 1 << 9,        /* a file or folder, relative to the file's folder */
+    DS_SF_KWARGS = 1 << 10,     /* object SAT passes as Python keyword arguments: a key the
+                                   callee does not take makes SAT fail (TypeError) */
 };
 
 /* Where the loader stores a value (internal to the loader; other readers may ignore it). */

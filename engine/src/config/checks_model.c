@@ -187,6 +187,10 @@ static void check_dit(ck *k) {
     const ds_model_config *m = k->m;
     char p[JPATH_MAX];
     check_io(k, d->io_channels, "io_channels");
+    if (!k->cond && ds_config_doc_has(k->c->doc, "model.config.io_channels"))
+        vdiag(k->c, DS_DIAG_ERROR, "model.config.io_channels", true,
+              "DiTUncondWrapper passes in_channels on as io_channels: giving io_channels too makes SAT fail "
+              "(use in_channels)");
     if (d->num_heads > 0 && d->embed_dim % d->num_heads)
         vdiag(k->c, DS_DIAG_ERROR, kpath(k, "num_heads", p, sizeof p), false,
               "embed_dim %d is not divisible by num_heads %d", d->embed_dim, d->num_heads);

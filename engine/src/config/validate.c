@@ -128,25 +128,31 @@ static void check_member(vctx *c, const cJSON *v, const char *key, const char *p
     }
     if (!k) {
         if (unknown) return; /* the discriminator's own problem is reported */
+        if (list_full(c, DS_DIAG_WARNING)) return; /* no lookups for uncounted lines */
+        char parent[JPATH_MAX], last[JPATH_MAX];
+        path_split(path, parent, sizeof parent, last, sizeof last);
+        const ds_schema_key *pk = parent[0] ? ds_schema_for_doc(c->doc, parent) : NULL;
+        char sat[300] = "SAT ignores it";
+        if (pk && (pk->flags & DS_SF_KWARGS))
+            CUT_PRINTF(sat, sizeof sat, "SAT passes %s as keyword arguments and would fail on it", parent);
         if (not_applying) {
             char why[300];
             schema_why_not(c->doc, c->bit, not_applying, path, why, sizeof why);
-            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "%s (SAT ignores it)", why);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "%s (%s)", why, sat);
             return;
         }
-        if (list_full(c, DS_DIAG_WARNING)) return; /* no near-miss search for uncounted lines */
-        char parent[JPATH_MAX], last[JPATH_MAX];
-        path_split(path, parent, sizeof parent, last, sizeof last);
         const ds_schema_key *kids[128];
         const char *names[128];
         int m = applicable_children(c, parent, kids, 128);
         for (int i = 0; i < m; i++) names[i] = last_segment(kids[i]->path);
         const char *near = near_miss(key, names, m);
+        const char *kw = pk && (pk->flags & DS_SF_KWARGS) ? sat : "";
         if (near)
-            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\" (did you mean \"%s\"?); kept as is",
-                       key, near);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\" (did you mean \"%s\"?); kept as is%s%s",
+                       key, near, *kw ? "; " : "", kw);
         else
-            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\"; kept as is", key);
+            vdiag_node(c, DS_DIAG_WARNING, path, v, true, "unknown key \"%s\"; kept as is%s%s", key, *kw ? "; " : "",
+                       kw);
         return;
     }
     if (k->flags & DS_SF_IGNORED) vdiag_node(c, DS_DIAG_WARNING, path, v, true, "ignored by SAT: %s", k->help);
