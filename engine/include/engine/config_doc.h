@@ -87,7 +87,8 @@ ds_config_kind ds_config_doc_kind(const ds_config_doc *doc);
 const char *ds_config_kind_name(ds_config_kind k); /* "model config", ... */
 
 /* Source position of the value at path (and of its key, when it is an object member).
- * Returns false if the path is not in the document or the document was built in memory. */
+ * Returns false if the path is not in the document, or its value was edited since the
+ * document was read or saved (it has no place in the file yet). */
 typedef struct ds_src_pos {
     int line, column;         /* of the value's first character; 1-based */
     int key_line, key_column; /* of the key's opening quote; 0 for array elements, the root */

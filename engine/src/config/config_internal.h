@@ -124,6 +124,11 @@ void schema_why_not(const ds_config_doc *doc, unsigned apply_bit, const ds_schem
 /* Checks a value against a row; returns false and writes the message if it does not fit. */
 bool schema_check_value(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v,
                         char *msg, size_t n);
+/* JSON syntax (syntax.c): the first mistake of text cJSON refused, its offset and wording
+ * (cj_at, cJSON's error position, is the fallback); and the grammar of one number as
+ * Python's json reads it. */
+void describe_syntax_error(const char *s, size_t len, size_t cj_at, size_t *at, char *msg, size_t n);
+bool json_number_ok(const char *s, size_t len, char *why, size_t n);
 /* Checks one element of a list row (or the value itself for other rows). */
 bool schema_check_element(const ds_config_doc *doc, const ds_schema_key *k, const cJSON *v, char *msg, size_t n);
 /* Is `value` one of the '|'-separated `list`? */

@@ -274,8 +274,6 @@ static void detect_format(ds_config_doc *doc) {
 
 /* ---- syntax errors ------------------------------------------------------------------------ */
 
-void describe_syntax_error(const char *s, size_t len, size_t cj_at, size_t *at, char *msg, size_t n);
-
 static void excerpt(const char *s, size_t len, size_t at, char *out, size_t n) {
     size_t k = 0;
     for (size_t i = at; i < len && i < at + 24 && k + 5 < n; i++) {

@@ -31,23 +31,19 @@ static ds_status unknown_key(const ds_config_doc *doc, const char *path, ds_err 
     char parent[JPATH_MAX], last[JPATH_MAX];
     if (!path_split(path, parent, sizeof parent, last, sizeof last))
         return ds_err_set(err, DS_ERR_INVALID, "%s: \"%s\" is not a valid path", doc->path, path);
-    const ds_schema_key *kids[128];
     const char *names[128];
-    char pp[JPATH_MAX];
+    char pp[JPATH_MAX], kpath[JPATH_MAX], klast[JPATH_MAX], kpar[JPATH_MAX];
     ds_schema_pattern(parent, pp, sizeof pp);
-    int n = ds_schema_children(pp, kids, 128);
-    if (n > 128) n = 128;
-    static const char *const none = NULL;
     int m = 0;
     unsigned bit = doc_apply_bit(doc);
-    char kpath[JPATH_MAX], klast[JPATH_MAX], kpar[JPATH_MAX];
-    for (int i = 0; i < n; i++) {
-        if (!path_split(kids[i]->path, kpar, sizeof kpar, klast, sizeof klast)) continue;
+    for (int i = 0; i < ds_schema_count && m < 128; i++) { /* every variant: near misses among keys that apply */
+        const ds_schema_key *k = &ds_schema[i];
+        if (!path_split(k->path, kpar, sizeof kpar, klast, sizeof klast) || strcmp(kpar, pp)) continue;
         path_join_key(kpath, sizeof kpath, parent, klast);
-        if (schema_applies(doc, bit, kids[i], kpath) == APPLY_NO) continue;
-        names[m++] = strrchr(kids[i]->path, '.') ? strrchr(kids[i]->path, '.') + 1 : kids[i]->path;
+        if (schema_applies(doc, bit, k, kpath) == APPLY_NO) continue;
+        names[m++] = strrchr(k->path, '.') ? strrchr(k->path, '.') + 1 : k->path;
     }
-    const char *near = m ? near_miss(last, names, m) : none;
+    const char *near = m ? near_miss(last, names, m) : NULL;
     if (near)
         return ds_err_set(err, DS_ERR_INVALID, "%s: %s: not a key diffstudio knows here (did you mean \"%s\"?)",
                           doc->path, path, near);
@@ -183,9 +179,11 @@ ds_status ds_config_doc_set_json(ds_config_doc *doc, const char *path, const cha
     if (old) {
         /* ReplaceItemViaPointer does not carry the member's key over (cJSON frees it with
          * its default hooks, malloc/free) */
-        if (old->string && !(nv->string = strdup(old->string))) ok = false;
-        doc_info_forget(doc, old);
-        ok = cJSON_ReplaceItemViaPointer(parent, old, nv);
+        ok = !old->string || (nv->string = strdup(old->string)) != NULL;
+        if (ok) {
+            doc_info_forget(doc, old);
+            ok = cJSON_ReplaceItemViaPointer(parent, old, nv);
+        }
     } else if (index >= 0) {
         int size = cJSON_IsArray(parent) ? cJSON_GetArraySize(parent) : -1;
         if (index != size) {

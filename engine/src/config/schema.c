@@ -8,8 +8,6 @@
 
 #include "config/config_internal.h"
 
-bool json_number_ok(const char *s, size_t len, char *why, size_t n);
-
 /* ---- '|'-separated lists ------------------------------------------------------------------ */
 
 int list_index(const char *list, const char *value) {

@@ -10,8 +10,6 @@
 
 #include "config/config_internal.h"
 
-void describe_syntax_error(const char *s, size_t len, size_t cj_at, size_t *at, char *msg, size_t n);
-bool json_number_ok(const char *s, size_t len, char *why, size_t n);
 
 typedef struct rec {
     const char *s;

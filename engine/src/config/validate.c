@@ -9,8 +9,6 @@
 
 #include "config/config_internal.h"
 
-bool json_number_ok(const char *s, size_t len, char *why, size_t n);
-
 static bool list_full(vctx *c, ds_diag_severity sev) {
     if (!c->diags || c->diags->n < DS_DIAG_MAX) return false;
     ds_diag_add(c->diags, sev, "", "", 0, 0, "%s", ""); /* only counted */
