@@ -1,3 +1,6 @@
+/* `diffstudio studio FILE`: the studio on a model config, dataset config or studio file.
+ * Until the ncurses studio exists it prints the effective config, through the same code as
+ * `diffstudio config show`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,18 +14,15 @@ int ui_wants_help(int argc, char **argv) {
 
 int cmd_studio(int argc, char **argv) {
     if (ui_wants_help(argc, argv)) {
-        printf("usage: diffstudio studio [MODEL_CONFIG | STUDIO_FILE]\n");
+        printf("usage: diffstudio studio [MODEL_CONFIG | STUDIO_FILE]\n"
+               "\n"
+               "Opens the studio on a SAT model config or a studio file (default\n"
+               "configs/example.json). For now it prints the effective config.\n");
         return 0;
     }
-    const char *path = argc > 1 ? argv[1] : "configs/example.json";
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "diffstudio: %s: cannot open\n", path);
-        return 1;
+    if (argc > 2) {
+        fprintf(stderr, "usage: diffstudio studio [MODEL_CONFIG | STUDIO_FILE]\n");
+        return 2;
     }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stdout);
-    fclose(f);
-    return 0;
+    return ui_config_show(argc > 1 ? argv[1] : "configs/example.json", stdout);
 }

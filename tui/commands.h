@@ -3,6 +3,8 @@
 #ifndef UI_COMMANDS_H
 #define UI_COMMANDS_H
 
+#include <stdio.h>
+
 typedef struct ds_command {
     const char *name;
     const char *help;
@@ -10,6 +12,11 @@ typedef struct ds_command {
 } ds_command;
 
 int cmd_studio(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+/* Prints the effective config of a model config, dataset config or studio file (what
+ * `diffstudio config show` prints); returns the exit code. */
+int ui_config_show(const char *path, FILE *out);
 
 /* True if argv has -h or --help. */
 int ui_wants_help(int argc, char **argv);

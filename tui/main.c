@@ -8,6 +8,7 @@
 
 static const ds_command COMMANDS[] = {
     {"studio", "open the studio on a model config or studio file", cmd_studio},
+    {"config", "check, show and describe configs (check | show | schema)", cmd_config},
 };
 
 static void usage(FILE *f) {

@@ -215,6 +215,7 @@ typedef struct ds_pretransform_config {
     /* patched / pqmf / wavelet */
     int channels, patch_size, oversampling, num_bands, levels;
     double attenuation;
+    char wavelet[16]; /* wavelet: "bior4.4", ... */
     /* derived */
     int encoded_channels;
     int ratio; /* downsampling ratio of the pretransform (1 if none) */
@@ -307,6 +308,9 @@ typedef struct ds_model_config {
     ds_conditioning_config conditioning;
     ds_pretransform_config pretransform;
     ds_training_config training;
+    /* derived: sample_size must be a multiple of this (pretransform ratio x backbone
+     * downsampling: DiT patch_size, ADP prod(factors)*patch_size, DAU1d prod(strides)) */
+    int64_t min_input_length;
 } ds_model_config;
 
 /* ---- Dataset config (sat-spec §1.8) ---- */
@@ -318,6 +322,7 @@ typedef struct ds_dataset_entry {
 } ds_dataset_entry;
 
 typedef struct ds_dataset_config {
+    char path[DS_PATH_LEN];  /* the dataset config file, or the audio folder it stands for */
     char dataset_type[32]; /* "audio_dir" | "pre_encoded" | "s3" | "wds" */
     int n;
     ds_dataset_entry d[DS_MAX_DATASETS];
@@ -329,8 +334,11 @@ typedef struct ds_dataset_config {
 
 /* ---- Studio file: what SAT takes on its command line (defaults.ini) ---- */
 typedef struct ds_studio_config {
+    char path[DS_PATH_LEN];           /* the studio file ("" if built in memory) */
+    /* Paths below are resolved against the studio file's folder when loaded. */
     char model_config[DS_PATH_LEN];
     char dataset_config[DS_PATH_LEN]; /* a SAT dataset config, or a folder of audio */
+    bool dataset_is_folder;           /* dataset_config names a folder of audio files */
     char run_dir[DS_PATH_LEN];        /* "runs/<name>" */
     char name[128];
     int batch_size;        /* 4 */
@@ -343,6 +351,7 @@ typedef struct ds_studio_config {
     int threads;           /* 0 = all cores */
     double gradient_clip_val; /* 0 = off */
     char pretrained_ckpt_path[DS_PATH_LEN];
+    char pretransform_ckpt_path[DS_PATH_LEN]; /* weights for model.pretransform (SAT CLI) */
     int max_steps;         /* 0 = until stopped */
     int nan_max_skips;     /* stop after this many non-finite steps in a row: 5 */
     int num_workers;       /* data loader threads: 1 */
