@@ -8,7 +8,13 @@
 
 static const ds_command COMMANDS[] = {
     {"studio", "open the studio on a model config or studio file", cmd_studio},
+    {"train", "train headless from a studio file or a model config and a dataset", cmd_train},
+    {"sample", "generate audio from a run, a checkpoint or exported weights", cmd_sample},
+    {"export", "write an unwrapped model with SAT's key names (EMA by default)", cmd_export},
     {"config", "check, show and describe configs (check | show | schema)", cmd_config},
+    {"check-fixture", "run a SAT golden fixture case and compare every tensor", cmd_check_fixture},
+    {"bench", "time the training step and sampling against the PyTorch reference", cmd_bench},
+    {"example-data", "write the bundled example dataset (synthesised drums and plucks)", cmd_example_data},
 };
 
 static void usage(FILE *f) {
