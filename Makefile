@@ -46,7 +46,8 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory
 
 run: build
-	@./$(BUILD_DIR)/tui/diffstudio studio configs/example.json
+	@./$(BUILD_DIR)/tui/diffstudio example-data .cache/example-data
+	@./$(BUILD_DIR)/tui/diffstudio studio configs/example.studio.json
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
