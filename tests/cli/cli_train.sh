@@ -1,0 +1,71 @@
+#!/bin/sh
+# Headless training as a user runs it: a folder of good and deliberately broken audio,
+# `diffstudio train` for a few steps, then sample, export and train --init from the export;
+# clear errors for an empty folder, an unknown sampler and a missing conditioner value;
+# Ctrl-C saves a checkpoint and exits cleanly.
+set -u
+DS=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+
+"$DS" example-data "$T/data" --per-class 3 --seconds 0.07 --rate 8000 2>/dev/null || { echo "FAIL: example-data"; exit 1; }
+: > "$T/data/empty.wav"
+echo "not audio at all" > "$T/data/notes.wav"
+head -c 30 "$T/data/kick_000.wav" > "$T/data/truncated.wav"
+
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run" --steps 4 --batch-size 2 --threads 2 \
+    >"$T/out.txt" 2>"$T/err.txt"
+rc=$?
+check "train exits 0" "[ $rc -eq 0 ]"
+check "train reports each broken file once" \
+    "[ \$(grep -c 'empty.wav' '$T/err.txt') -eq 1 ] && [ \$(grep -c 'notes.wav' '$T/err.txt') -eq 1 ] && [ \$(grep -c 'truncated.wav' '$T/err.txt') -eq 1 ]"
+check "checkpoint at step 4" "[ -f '$T/run/checkpoints/step-000000004/state.json' ]"
+check "metrics.jsonl has 4 lines" "[ \$(wc -l < '$T/run/metrics.jsonl') -eq 4 ]"
+check "config snapshot" "cmp -s '$HERE/tiny.json' '$T/run/config.json'"
+check "demo at step 1 and 3" "[ -f '$T/run/demos/demo_cfg_3_00000001.wav' ] && [ -f '$T/run/demos/demo_cfg_3_00000003.wav' ]"
+check "TensorBoard events" "ls '$T/run'/events.out.tfevents.* >/dev/null 2>&1"
+
+mkdir -p "$T/nothing"
+echo "just text" > "$T/nothing/readme.txt"
+cp "$T/data/notes.wav" "$T/data/empty.wav" "$T/nothing/"
+"$DS" train "$HERE/tiny.json" --dataset "$T/nothing" --run-dir "$T/run2" --steps 1 >/dev/null 2>"$T/err2.txt"
+check "a folder with no audio is an error before training" "[ \$? -ne 0 ] && grep -q 'no usable audio' '$T/err2.txt'"
+check "  and no checkpoint is written" "[ ! -d '$T/run2/checkpoints/step-000000001' ]"
+
+"$DS" sample "$T/run" --out "$T/kick.wav" --prompt kick --seconds 0.064 --steps 4 --seed 3 >/dev/null 2>"$T/err3.txt"
+check "sample writes a WAV" "[ \$? -eq 0 ] && [ -s '$T/kick.wav' ]"
+"$DS" sample "$T/run" --out "$T/kick2.wav" --prompt kick --seconds 0.064 --steps 4 --seed 3 >/dev/null 2>&1
+check "the same seed renders the same file" "cmp -s '$T/kick.wav' '$T/kick2.wav'"
+"$DS" sample "$T/run" --out "$T/b.wav" --prompt snare --cond seconds_total=1 --steps 2 --batch 2 >/dev/null 2>&1
+check "batch writes numbered files" "[ -s '$T/b_1.wav' ] && [ -s '$T/b_2.wav' ]"
+"$DS" sample "$T/run" --out "$T/x.wav" --prompt kick --seconds 0.064 --sampler no-such-sampler >/dev/null 2>"$T/err4.txt"
+check "unknown sampler lists the valid names" "[ \$? -ne 0 ] && grep -q 'dpmpp-3m-sde' '$T/err4.txt'"
+"$DS" sample "$T/run" --out "$T/x.wav" --steps 2 >/dev/null 2>"$T/err5.txt"
+check "missing conditioner value is named" "[ \$? -ne 0 ] && grep -q '\"prompt\"' '$T/err5.txt'"
+
+"$DS" export "$T/run" --out "$T/model.safetensors" >/dev/null 2>&1
+check "export" "[ \$? -eq 0 ] && [ -s '$T/model.safetensors' ]"
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run3" --steps 1 --batch-size 2 --init "$T/model.safetensors" >/dev/null 2>"$T/err6.txt"
+check "train --init from the export" "[ \$? -eq 0 ] && grep -q 'initial weights from' '$T/err6.txt'"
+
+# Ctrl-C: stop after the current step, save, exit 0.
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run4" --batch-size 2 >/dev/null 2>"$T/err7.txt" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q '^step' "$T/err7.txt" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+check "Ctrl-C exits cleanly" "[ $rc -eq 0 ] && grep -q 'stopped at step' '$T/err7.txt'"
+check "  with a checkpoint" "ls '$T/run4/checkpoints'/step-*/state.json >/dev/null 2>&1"
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run4" --batch-size 2 --steps 1000000 --resume >/dev/null 2>"$T/err8.txt" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q 'resumed from' "$T/err8.txt" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+kill -INT $pid; kill -INT $pid
+wait $pid
+check "a second Ctrl-C exits at once (130)" "[ \$? -eq 130 ]"
+exit $fail
