@@ -61,11 +61,16 @@ wait $pid
 rc=$?
 check "Ctrl-C exits cleanly" "[ $rc -eq 0 ] && grep -q 'stopped at step' '$T/err7.txt'"
 check "  with a checkpoint" "ls '$T/run4/checkpoints'/step-*/state.json >/dev/null 2>&1"
-"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run4" --batch-size 2 --steps 1000000 --resume >/dev/null 2>"$T/err8.txt" &
+# A second Ctrl-C while the first is stopping: exit at once. Slow steps (accumulation) leave
+# time to deliver it after the first was seen (signals sent back to back may merge into one).
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run4" --batch-size 8 --accum 200 --resume >/dev/null 2>"$T/err8.txt" &
 pid=$!
 i=0
 while [ $i -lt 300 ] && ! grep -q 'resumed from' "$T/err8.txt" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
-kill -INT $pid; kill -INT $pid
+kill -INT $pid
+i=0
+while [ $i -lt 300 ] && ! grep -q 'stopping after this step' "$T/err8.txt" 2>/dev/null; do sleep 0.02; i=$((i+1)); done
+kill -INT $pid
 wait $pid
 check "a second Ctrl-C exits at once (130)" "[ \$? -eq 130 ]"
 exit $fail
