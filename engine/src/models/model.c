@@ -142,6 +142,28 @@ ds_status ds_model_load(ds_model *m, const char *path, bool strict, ds_err *err)
     return s;
 }
 
+ds_status ds_model_load_matching(ds_model *m, const char *path, int *loaded, int *skipped, ds_err *err) {
+    ds_safetensors f;
+    DS_TRY(ds_st_open(&f, path, err));
+    *loaded = *skipped = 0;
+    for (int i = 0; i < m->params.n; i++) {
+        ds_param *e = m->params.items[i];
+        const ds_st_tensor *t = ds_st_find(&f, e->name);
+        bool same = t && t->ndim == e->t.ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == e->t.shape[d];
+        if (!same) {
+            ++*skipped;
+            continue;
+        }
+        ds_st_to_f32(t, e->t.data);
+        ++*loaded;
+    }
+    ds_st_close(&f);
+    if (*loaded == 0)
+        return ds_err_set(err, DS_ERR_FORMAT, "%s: no tensor matches this model by name and shape", path);
+    return DS_OK;
+}
+
 ds_tensor *ds_model_forward(ds_model *m, ds_ctx *c, ds_tensor *x, ds_tensor *t, const ds_cond_tensors *cond,
                             const ds_call_opts *o) {
     static const ds_cond_tensors none;

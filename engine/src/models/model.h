@@ -80,6 +80,9 @@ void ds_model_free(ds_model *m);
  * file (with its shape); extra tensors in the file are ignored. Buffers missing from a
  * non-strict load keep their computed values. */
 ds_status ds_model_load(ds_model *m, const char *path, bool strict, ds_err *err);
+/* SAT's pretrained_ckpt_path (copy_state_dict): loads every tensor whose name AND shape
+ * match, leaves the rest as they are. Counts what was loaded and what was skipped. */
+ds_status ds_model_load_matching(ds_model *m, const char *path, int *loaded, int *skipped, ds_err *err);
 /* Sets the computed buffers (rotary inv_freq, LayerNorm beta zeros, resampling kernels). */
 void ds_model_init_buffers(ds_model *m);
 /* SAT-like initialisation from a seed (PyTorch default init families; see model.c). */

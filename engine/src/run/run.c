@@ -247,7 +247,15 @@ static ds_status setup(run *r, ds_err *err) {
         rlog(r, DS_LOG_INFO, "initial weights from %s", sp->init_weights);
     } else {
         ds_model_init_random(r->m, sc->seed);
+        if (sc->pretrained_ckpt_path[0]) {
+            int loaded, skipped;
+            DS_TRY(ds_model_load_matching(r->m, sc->pretrained_ckpt_path, &loaded, &skipped, err));
+            rlog(r, DS_LOG_INFO, "pretrained weights from %s: %d tensors loaded, %d kept as initialised (name or shape differs)",
+                 sc->pretrained_ckpt_path, loaded, skipped);
+        }
     }
+    if (sc->pretransform_ckpt_path[0])
+        rlog(r, DS_LOG_WARN, "pretransform_ckpt_path is ignored: this model has no pretransform diffstudio can run");
     DS_TRY(ds_trainer_init(&r->tr, r->m, sc->seed, err));
     r->tr_ok = true;
     r->tr.accum = sc->accum_batches > 0 ? sc->accum_batches : 1;
