@@ -33,5 +33,9 @@ int main(void) {
     static ds_model_config cfg;
     tu_dau1d_basic_config(&cfg);
     run_case("dau1d_basic", &cfg);
+    tu_adp_cfg_basic_config(&cfg);
+    run_case("adp_cfg_basic", &cfg);
+    tu_adp_uncond_basic_config(&cfg);
+    run_case("adp_uncond_basic", &cfg);
     return tu_finish("test_unet_fixture");
 }
