@@ -9,7 +9,8 @@
  * Fusing saves two full passes over the activation and two saved tensors per block;
  * backward recomputes n and z from x and the saved per-(sample, group) mean and rstd.
  * Affine as PyTorch's CPU kernel applies it: a = rstd·gamma, n = x·a + (beta − a·mean).
- * Statistics accumulate in double (at least as accurate as PyTorch's float reduction).
+ * Statistics: float partial sums per channel row (vectorised), combined in double.
+ * Activations use the vectorisable exp/erf of ops/fastmath.h (erf as PyTorch's CPU GELU).
  *
  * Backward, per (b, group) with g = dn·gamma, x̂ = (x − mean)·rstd, m = Cg·T:
  *   dx = rstd · (g − Σg/m − x̂ · Σ(g·x̂)/m)
@@ -23,6 +24,7 @@
 #include "core/assert.h"
 #include "core/pool.h"
 #include "core/scratch.h"
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 typedef struct gn_job {
@@ -35,26 +37,37 @@ typedef struct gn_job {
     int act;
 } gn_job;
 
-static inline float act_fwd(int act, float z) {
+/* The row kernels: one channel row of T samples. */
+static void row_fwd(int act, const float *x, float *y, int64_t T, float a, float sh, float s1, float h) {
     switch (act) {
-    case DS_ACT_SILU: return z / (1.0f + expf(-z));
-    case DS_ACT_GELU: return 0.5f * z * (1.0f + erff(z * (float)M_SQRT1_2));
-    default: return z;
+    case DS_ACT_SILU:
+#pragma omp simd
+        for (int64_t t = 0; t < T; t++) y[t] = ds_fast_silu((x[t] * a + sh) * s1 + h);
+        break;
+    case DS_ACT_GELU:
+#pragma omp simd
+        for (int64_t t = 0; t < T; t++) y[t] = ds_fast_gelu((x[t] * a + sh) * s1 + h);
+        break;
+    default:
+#pragma omp simd
+        for (int64_t t = 0; t < T; t++) y[t] = (x[t] * a + sh) * s1 + h;
+        break;
     }
 }
 
-static inline float act_grad(int act, float z) {
+/* dz = dy·act'(z) into dz[]; z = (x·a + sh)·s1 + h. */
+static void row_dz(int act, const float *x, const float *dy, float *dz, int64_t T, float a, float sh, float s1,
+                   float h) {
     switch (act) {
-    case DS_ACT_SILU: {
-        float s = 1.0f / (1.0f + expf(-z));
-        return s * (1.0f + z * (1.0f - s));
-    }
-    case DS_ACT_GELU: {
-        float cdf = 0.5f * (1.0f + erff(z * (float)M_SQRT1_2));
-        float pdf = expf(-0.5f * z * z) * 0.3989422804014327f;
-        return cdf + z * pdf;
-    }
-    default: return 1.0f;
+    case DS_ACT_SILU:
+#pragma omp simd
+        for (int64_t t = 0; t < T; t++) dz[t] = dy[t] * ds_fast_silu_grad((x[t] * a + sh) * s1 + h);
+        break;
+    case DS_ACT_GELU:
+#pragma omp simd
+        for (int64_t t = 0; t < T; t++) dz[t] = dy[t] * ds_fast_gelu_grad((x[t] * a + sh) * s1 + h);
+        break;
+    default: memcpy(dz, dy, (size_t)T * sizeof(float)); break;
     }
 }
 
@@ -64,32 +77,33 @@ static void gn_fwd_items(void *arg, int64_t i0, int64_t i1) {
     for (int64_t it = i0; it < i1; it++) {
         int64_t b = it / j->G, gr = it % j->G;
         const float *x = j->x + (b * j->C + gr * Cg) * T;
+        /* two-pass statistics: float partial sums per row (vectorised), double across rows */
         double s = 0, ss = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < m; i++) s += x[i];
-        double mu = s / (double)m;
-#pragma omp simd reduction(+ : ss)
-        for (int64_t i = 0; i < m; i++) {
-            double d = x[i] - mu;
-            ss += d * d;
+        for (int64_t cc = 0; cc < Cg; cc++) {
+            const float *xr = x + cc * T;
+            float part = 0;
+#pragma omp simd reduction(+ : part)
+            for (int64_t t = 0; t < T; t++) part += xr[t];
+            s += part;
         }
-        float mean = (float)mu, rstd = (float)(1.0 / sqrt(ss / (double)m + (double)j->eps));
+        double mu = s / (double)m;
+        float muf = (float)mu;
+        for (int64_t cc = 0; cc < Cg; cc++) {
+            const float *xr = x + cc * T;
+            float part = 0;
+#pragma omp simd reduction(+ : part)
+            for (int64_t t = 0; t < T; t++) part += (xr[t] - muf) * (xr[t] - muf);
+            ss += part;
+        }
+        float mean = muf, rstd = (float)(1.0 / sqrt(ss / (double)m + (double)j->eps));
         j->mean[it] = mean;
         j->rstd[it] = rstd;
         for (int64_t cc = 0; cc < Cg; cc++) {
             int64_t ch = gr * Cg + cc, bc = b * j->C + ch;
             float a = rstd * (j->gamma ? j->gamma[ch] : 1.0f);
             float sh = -a * mean + (j->beta ? j->beta[ch] : 0.0f);
-            const float *xr = x + cc * T;
-            float *y = j->y + bc * T;
-            if (j->scale) {
-                float s1 = j->scale[bc] + 1.0f, h = j->shift[bc];
-                for (int64_t t = 0; t < T; t++) y[t] = act_fwd(j->act, (xr[t] * a + sh) * s1 + h);
-            } else if (j->act != DS_ACT_NONE) {
-                for (int64_t t = 0; t < T; t++) y[t] = act_fwd(j->act, xr[t] * a + sh);
-            } else {
-                for (int64_t t = 0; t < T; t++) y[t] = xr[t] * a + sh;
-            }
+            float s1 = j->scale ? j->scale[bc] + 1.0f : 1.0f, h = j->scale ? j->shift[bc] : 0.0f;
+            row_fwd(j->act, x + cc * T, j->y + bc * T, T, a, sh, s1, h);
         }
     }
 }
@@ -97,50 +111,49 @@ static void gn_fwd_items(void *arg, int64_t i0, int64_t i1) {
 static void gn_bwd_items(void *arg, int64_t i0, int64_t i1) {
     const gn_job *j = arg;
     int64_t T = j->T, Cg = j->Cg, m = Cg * T;
-    float *gbuf = j->dx ? ds_tls_scratch(0, (size_t)m) : NULL;
+    float *dn = ds_tls_scratch(0, (size_t)m); /* dz, then dn = dz·(scale + 1), per group */
     for (int64_t it = i0; it < i1; it++) {
         int64_t b = it / j->G, gr = it % j->G;
         const float *x = j->x + (b * j->C + gr * Cg) * T;
         float mean = j->mean[it], rstd = j->rstd[it];
-        double A = 0, Bs = 0; /* Σ g, Σ g·x̂ over the group */
+        double A = 0, Bs = 0; /* Σ g, Σ g·x̂ over the group, g = dn·gamma */
         for (int64_t cc = 0; cc < Cg; cc++) {
             int64_t ch = gr * Cg + cc, bc = b * j->C + ch;
             float gam = j->gamma ? j->gamma[ch] : 1.0f;
             float a = rstd * gam, sh = -a * mean + (j->beta ? j->beta[ch] : 0.0f);
             float s1 = j->scale ? j->scale[bc] + 1.0f : 1.0f, h = j->scale ? j->shift[bc] : 0.0f;
-            const float *xr = x + cc * T, *dy = j->dy + bc * T;
-            float *g = gbuf ? gbuf + cc * T : NULL;
-            double sdz_n = 0, sdz = 0, sdn_xh = 0, sdn = 0, sg = 0, sgx = 0;
+            const float *xr = x + cc * T;
+            float *d = dn + cc * T;
+            row_dz(j->act, xr, j->dy + bc * T, d, T, a, sh, s1, h);
+            float sdz_n = 0, sdz = 0, sdn_xh = 0;
+#pragma omp simd reduction(+ : sdz_n, sdz, sdn_xh)
             for (int64_t t = 0; t < T; t++) {
                 float n = xr[t] * a + sh;
-                float dz = dy[t];
-                if (j->act != DS_ACT_NONE) dz *= act_grad(j->act, j->scale ? n * s1 + h : n);
-                float dn = dz * s1;
-                float xh = (xr[t] - mean) * rstd;
+                float dz = d[t];
                 sdz_n += dz * n;
                 sdz += dz;
-                sdn_xh += dn * xh;
-                sdn += dn;
-                if (g) {
-                    float gv = dn * gam;
-                    g[t] = gv;
-                    sg += gv;
-                    sgx += gv * xh;
-                }
+                sdn_xh += dz * ((xr[t] - mean) * rstd);
+                d[t] = dz * s1;
             }
-            if (j->dscale) j->dscale[bc] += (float)sdz_n;
-            if (j->dshift) j->dshift[bc] += (float)sdz;
-            if (j->pg) j->pg[bc] = (float)sdn_xh;
-            if (j->pb) j->pb[bc] = (float)sdn;
-            A += sg;
-            Bs += sgx;
+            /* Σ dn = s1·Σ dz, Σ dn·x̂ = s1·Σ dz·x̂ */
+            float sdn = s1 * sdz;
+            sdn_xh *= s1;
+            if (j->dscale) j->dscale[bc] += sdz_n;
+            if (j->dshift) j->dshift[bc] += sdz;
+            if (j->pg) j->pg[bc] = sdn_xh;
+            if (j->pb) j->pb[bc] = sdn;
+            A += (double)gam * sdn;
+            Bs += (double)gam * sdn_xh;
         }
-        if (!gbuf) continue;
+        if (!j->dx) continue;
         float ma = (float)(A / (double)m), mb = (float)(Bs / (double)m);
-        float *dx = j->dx + (b * j->C + gr * Cg) * T;
-        for (int64_t i = 0; i < m; i++) {
-            float xh = (x[i] - mean) * rstd;
-            dx[i] += rstd * (gbuf[i] - ma - xh * mb);
+        for (int64_t cc = 0; cc < Cg; cc++) {
+            int64_t ch = gr * Cg + cc;
+            float gam = j->gamma ? j->gamma[ch] : 1.0f;
+            const float *xr = x + cc * T, *d = dn + cc * T;
+            float *dx = j->dx + (b * j->C + ch) * T;
+#pragma omp simd
+            for (int64_t t = 0; t < T; t++) dx[t] += rstd * (d[t] * gam - ma - ((xr[t] - mean) * rstd) * mb);
         }
     }
 }
