@@ -7,7 +7,8 @@
  *
  * Both are one GEMM per (batch item, group) on unfolded columns:
  *   conv fwd:   y_bg[Cog, To]   = W_g[Cog, Cig·K] · unfold(x_bg)[Cig·K, To]
- *   conv bwd:   dW_g += dy_bg · unfold(x_bg)ᵀ;   dx_bg += fold(W_gᵀ · dy_bg)
+ *   conv bwd:   dW_g += dy_bg · unfold(x_bg)ᵀ;   dx_bg += fold(W_gᵀ · dy_bg), or for stride 1 the
+ *               correlation dx_bg += flip(W_g) · unfold(dy_bg) (same GEMM shape as forward, no scatter)
  *   transposed: y_bg += fold(W_gᵀ[Cog·K, Cig] · x_bg);   dx_bg += W_g · unfold(dy_bg);   dW_g += x_bg · unfold(dy_bg)ᵀ
  * The unfolded columns are built in tiles of output positions in a per-thread scratch
  * buffer, so the working set stays in cache at any length. A 1×1, stride-1, unpadded conv
@@ -28,7 +29,8 @@
 #include "core/scratch.h"
 #include "ops/ops.h"
 
-/* Scratch slots: 1 = dW partials (calling thread only), 2 = columns, 3 = column gradients. */
+/* Scratch slots: 0 = flipped weights and 1 = dW partials (calling thread, backward only),
+ * 2 = columns, 3 = column gradients (inside work items). */
 enum { SLOT_PARTIAL = 1, SLOT_COL = 2, SLOT_DCOL = 3 };
 
 typedef struct conv_geom {
@@ -105,6 +107,7 @@ typedef struct conv_job {
     const float *x, *w, *b, *dy;
     float *y, *dx, *dw;  /* dw: gradient of part 0; parts p > 0 write partial + (p−1)·nw */
     float *db;
+    const float *wflip;  /* stride-1 conv backward: wf[gr][i, o·K + k] = w[gr][o, i, K−1−k] */
     float *partial;
     int64_t nw, parts;   /* floats in dW; number of parallel parts */
     bool serial_gemm;
@@ -182,17 +185,33 @@ static void bwd_item(const conv_job *j, int64_t item, float *dw) {
         }
         int64_t tile = tile_cols(KK, g->To);
         float *col = ds_tls_scratch(SLOT_COL, (size_t)(KK * tile));
-        float *dcol = ds_tls_scratch(SLOT_DCOL, (size_t)(KK * tile));
-        for (int64_t n0 = 0; n0 < g->To; n0 += tile) {
-            int64_t nt = g->To - n0 < tile ? g->To - n0 : tile;
-            if (dwg) {
+        if (dwg)
+            for (int64_t n0 = 0; n0 < g->To; n0 += tile) {
+                int64_t nt = g->To - n0 < tile ? g->To - n0 : tile;
                 unfold(x, g->Cig, g->T, g->K, g->stride, g->dil, g->pad_l, n0, nt, col);
                 gemm(j, false, true, g->Cog, KK, nt, dy + n0, g->To, col, nt, 1.0f, dwg, KK);
             }
-            if (dx) {
-                gemm(j, true, false, KK, nt, g->Cog, w, KK, dy + n0, g->To, 0.0f, dcol, nt);
-                fold_add(dcol, g->Cig, g->T, g->K, g->stride, g->dil, g->pad_l, n0, nt, dx);
+        if (!dx) return;
+        if (g->stride == 1) {
+            /* dx = correlation of dy with the flipped kernel: dx[i, s] = Σ_{o,k} wf[i, o·K + k]·
+             * dy[o, s + k·dil − pad'] with wf[i, o, k] = w[o, i, K−1−k], pad' = (K−1)·dil − pad_l:
+             * the forward's GEMM shape, and no scatter. */
+            int64_t OK = g->Cog * g->K, tx = tile_cols(OK, g->T);
+            const float *wf = j->wflip + gr * g->Cig * OK;
+            float *dcol = ds_tls_scratch(SLOT_DCOL, (size_t)(OK * tx));
+            int padf = (int)((g->K - 1) * g->dil) - g->pad_l;
+            for (int64_t n0 = 0; n0 < g->T; n0 += tx) {
+                int64_t nt = g->T - n0 < tx ? g->T - n0 : tx;
+                unfold(dy, g->Cog, g->To, g->K, 1, g->dil, padf, n0, nt, dcol);
+                gemm(j, false, false, g->Cig, nt, OK, wf, OK, dcol, nt, 1.0f, dx + n0, g->T);
             }
+            return;
+        }
+        float *dcol = ds_tls_scratch(SLOT_DCOL, (size_t)(KK * tile));
+        for (int64_t n0 = 0; n0 < g->To; n0 += tile) {
+            int64_t nt = g->To - n0 < tile ? g->To - n0 : tile;
+            gemm(j, true, false, KK, nt, g->Cog, w, KK, dy + n0, g->To, 0.0f, dcol, nt);
+            fold_add(dcol, g->Cig, g->T, g->K, g->stride, g->dil, g->pad_l, n0, nt, dx);
         }
     } else {
         int64_t OK = g->Cog * g->K;
@@ -331,6 +350,16 @@ static void conv_backward(ds_rec *r) {
     }
     int64_t items = g->B * g->G, nt = ds_pool_threads();
     j.nw = ds_numel(w);
+    if (j.dx && !g->transposed && g->stride == 1 && !is_pointwise(g)) {
+        /* scratch slot 0 of the calling thread: not used by the kernels below */
+        float *wf = ds_tls_scratch(0, (size_t)j.nw);
+        for (int64_t gr = 0; gr < g->G; gr++)
+            for (int64_t o = 0; o < g->Cog; o++)
+                for (int64_t i = 0; i < g->Cig; i++)
+                    for (int64_t k = 0; k < g->K; k++)
+                        wf[((gr * g->Cig + i) * g->Cog + o) * g->K + k] = j.w[((gr * g->Cog + o) * g->Cig + i) * g->K + g->K - 1 - k];
+        j.wflip = wf;
+    }
     if (nt > 1 && items >= nt && (items % nt == 0 || items >= 2 * nt)) {
         j.serial_gemm = true;
         j.parts = nt;
