@@ -208,6 +208,10 @@ int main(void) {
     /* long inputs: several column tiles, and the serial (B = 1) and parallel (B = 4) backward */
     gradcheck("conv_tiled_b1", b_conv, &(conv_args){2, 3, 2, 1, 1}, &(spec){3, {3, 3, 1}, {{1, 2, 300}, {3, 2, 5}, {3}}});
     gradcheck("conv_k3_b4", b_conv, &(conv_args){1, 1, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{4, 3, 140}, {2, 3, 3}, {2}}});
+    /* the direct stride-1 kernels: several position blocks and chunks, partial output blocks,
+     * (i, k) pairs not a multiple of the block, asymmetric padding, dilation */
+    gradcheck("conv_direct_b1_long", b_conv, &(conv_args){1, 3, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{1, 5, 200}, {9, 5, 5}, {9}}});
+    gradcheck("conv_direct_dil3", b_conv, &(conv_args){1, 2, 4, 3, 1}, &(spec){3, {3, 3, 1}, {{2, 3, 70}, {11, 3, 3}, {11}}});
     gradcheck("conv_k1_b3", b_conv, &(conv_args){1, 0, 0, 1, 1}, &(spec){3, {3, 3, 1}, {{3, 3, 7}, {4, 3, 1}, {4}}});
     gradcheck("convt_s2", b_convt, &(convt_args){2, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{2, 3, 6}, {3, 2, 4}, {2}}});
     gradcheck("convt_s3_outpad", b_convt, &(convt_args){3, 2, 1, 1}, &(spec){3, {3, 3, 1}, {{2, 2, 5}, {2, 3, 6}, {3}}});

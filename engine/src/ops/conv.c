@@ -5,20 +5,22 @@
  *   conv:       y[b, o, n] = bias[o] + Σ_{i in group(o)} Σ_k w[o, i, k] · x_pad[b, i, n·stride + k·dil]
  *   transposed: z[b, o, n·stride + k] += Σ_{i in group(o)} w[i, o', k] · x[b, i, n],  y = z[pad_l : len − pad_r]
  *
- * Both are one GEMM per (batch item, group) on unfolded columns:
- *   conv fwd:   y_bg[Cog, To]   = W_g[Cog, Cig·K] · unfold(x_bg)[Cig·K, To]
- *   conv bwd:   dW_g += dy_bg · unfold(x_bg)ᵀ;   dx_bg += fold(W_gᵀ · dy_bg), or for stride 1 the
- *               correlation dx_bg += flip(W_g) · unfold(dy_bg) (same GEMM shape as forward, no scatter)
- *   transposed: y_bg += fold(W_gᵀ[Cog·K, Cig] · x_bg);   dx_bg += W_g · unfold(dy_bg);   dW_g += x_bg · unfold(dy_bg)ᵀ
- * The unfolded columns are built in tiles of output positions in a per-thread scratch
- * buffer, so the working set stays in cache at any length. A 1×1, stride-1, unpadded conv
- * reads x directly. Depthwise layers (one channel per group: DAU1d's fixed resampling
- * kernels) use direct loops.
+ * Three paths:
+ *  - stride-1 convs (nearly every conv of the U-Nets): the direct kernels of
+ *    ops/conv_direct.c, no copies; the input gradient is the same kernel on dy with the
+ *    flipped kernel: dx[i, s] = Σ_{o,k} w[o, i, K−1−k]·dy[o, s + k·dil − ((K−1)·dil − pad_l)];
+ *  - strided and transposed convs: one GEMM per (batch item, group) on unfolded columns
+ *      conv fwd:   y_bg[Cog, To] = W_g[Cog, Cig·K] · unfold(x_bg)[Cig·K, To]
+ *      conv bwd:   dW_g += dy_bg · unfold(x_bg)ᵀ;   dx_bg += fold(W_gᵀ · dy_bg)
+ *      transposed: y_bg += fold(W_gᵀ[Cog·K, Cig] · x_bg);  dx_bg += W_g · unfold(dy_bg);  dW_g += x_bg · unfold(dy_bg)ᵀ
+ *    with the columns built in tiles of positions in a per-thread scratch buffer, so the
+ *    working set stays in cache at any length;
+ *  - depthwise layers (one channel per group: DAU1d's fixed resampling kernels): direct loops.
  *
- * Threading: (batch item, group) pairs run in parallel with single-threaded GEMMs when
- * there are enough of them; otherwise they run in turn with threaded GEMMs. In backward
- * each parallel part accumulates its dW into its own buffer (part 0 straight into the
- * gradient), summed at the end in part order: results depend on the thread count but
+ * Threading: (batch item, group[, chunk of positions]) units run in parallel, the GEMM path
+ * with single-threaded GEMMs when there are enough items and threaded GEMMs otherwise. In
+ * backward each parallel part accumulates its dW into its own buffer (part 0 straight into
+ * the gradient), summed at the end in part order: results depend on the thread count but
  * not on scheduling.
  * Refs: https://pytorch.org/docs/stable/generated/torch.nn.Conv1d.html
  *       https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose1d.html */
@@ -27,10 +29,12 @@
 #include "core/assert.h"
 #include "core/pool.h"
 #include "core/scratch.h"
+#include "ops/conv_direct.h"
 #include "ops/ops.h"
 
-/* Scratch slots: 0 = flipped weights and 1 = dW partials (calling thread, backward only),
- * 2 = columns, 3 = column gradients (inside work items). */
+/* Scratch slots: 0 = flipped packed weights and 1 = packed weights or dW partials (calling
+ * thread), 2 = columns and 3 = column gradients (inside work items; conv_direct.c uses
+ * 2 and 3 for its windows). */
 enum { SLOT_PARTIAL = 1, SLOT_COL = 2, SLOT_DCOL = 3 };
 
 typedef struct conv_geom {
@@ -107,7 +111,9 @@ typedef struct conv_job {
     const float *x, *w, *b, *dy;
     float *y, *dx, *dw;  /* dw: gradient of part 0; parts p > 0 write partial + (p−1)·nw */
     float *db;
-    const float *wflip;  /* stride-1 conv backward: wf[gr][i, o·K + k] = w[gr][o, i, K−1−k] */
+    const float *wp;     /* direct path: packed weights of every group (forward, or flipped for dx) */
+    int64_t wp_group;    /* floats per group in wp */
+    int64_t nchunks, chunk; /* direct path: positions split into nchunks of `chunk` per item */
     float *partial;
     int64_t nw, parts;   /* floats in dW; number of parallel parts */
     bool serial_gemm;
@@ -192,21 +198,6 @@ static void bwd_item(const conv_job *j, int64_t item, float *dw) {
                 gemm(j, false, true, g->Cog, KK, nt, dy + n0, g->To, col, nt, 1.0f, dwg, KK);
             }
         if (!dx) return;
-        if (g->stride == 1) {
-            /* dx = correlation of dy with the flipped kernel: dx[i, s] = Σ_{o,k} wf[i, o·K + k]·
-             * dy[o, s + k·dil − pad'] with wf[i, o, k] = w[o, i, K−1−k], pad' = (K−1)·dil − pad_l:
-             * the forward's GEMM shape, and no scatter. */
-            int64_t OK = g->Cog * g->K, tx = tile_cols(OK, g->T);
-            const float *wf = j->wflip + gr * g->Cig * OK;
-            float *dcol = ds_tls_scratch(SLOT_DCOL, (size_t)(OK * tx));
-            int padf = (int)((g->K - 1) * g->dil) - g->pad_l;
-            for (int64_t n0 = 0; n0 < g->T; n0 += tx) {
-                int64_t nt = g->T - n0 < tx ? g->T - n0 : tx;
-                unfold(dy, g->Cog, g->To, g->K, 1, g->dil, padf, n0, nt, dcol);
-                gemm(j, false, false, g->Cig, nt, OK, wf, OK, dcol, nt, 1.0f, dx + n0, g->T);
-            }
-            return;
-        }
         float *dcol = ds_tls_scratch(SLOT_DCOL, (size_t)(KK * tile));
         for (int64_t n0 = 0; n0 < g->To; n0 += tile) {
             int64_t nt = g->To - n0 < tile ? g->To - n0 : tile;
@@ -310,10 +301,109 @@ static void db_channels(void *arg, int64_t o0, int64_t o1) {
     }
 }
 
+/* ---------- direct path: stride-1 convolutions (ops/conv_direct.c) ---------- */
+
+static bool use_direct(const conv_geom *g) { return !g->transposed && g->stride == 1 && !is_depthwise(g); }
+
+/* Work units: (item, chunk of positions) pairs, enough of them to feed every thread. */
+static void direct_split(conv_job *j, int64_t N) {
+    int64_t items = j->g.B * j->g.G, nt = ds_pool_threads();
+    int64_t nch = items >= 2 * nt ? 1 : (2 * nt + items - 1) / items;
+    int64_t len = (N + nch - 1) / nch;
+    len = (len + 47) / 48 * 48;
+    j->chunk = len > 0 ? len : 48;
+    j->nchunks = (N + j->chunk - 1) / j->chunk;
+    if (j->nchunks < 1) j->nchunks = 1;
+}
+
+static void direct_fwd_units(void *arg, int64_t u0, int64_t u1) {
+    const conv_job *j = arg;
+    const conv_geom *g = &j->g;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t item = u / j->nchunks, ch = u % j->nchunks, b = item / g->G, gr = item % g->G;
+        int64_t n0 = ch * j->chunk, n1 = n0 + j->chunk < g->To ? n0 + j->chunk : g->To;
+        ds_convd_fwd(j->wp + gr * j->wp_group, j->b ? j->b + gr * g->Cog : NULL, j->x + (b * g->Ci + gr * g->Cig) * g->T,
+                     g->T, g->T, j->y + (b * g->Co + gr * g->Cog) * g->To, g->To, g->Cog, g->Cig, g->K, g->dil, g->pad_l,
+                     n0, n1, false);
+    }
+}
+
+/* dx = the forward kernel on dy with the flipped kernel (wp holds it), accumulating. */
+static void direct_dx_units(void *arg, int64_t u0, int64_t u1) {
+    const conv_job *j = arg;
+    const conv_geom *g = &j->g;
+    int padf = (int)((g->K - 1) * g->dil) - g->pad_l;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t item = u / j->nchunks, ch = u % j->nchunks, b = item / g->G, gr = item % g->G;
+        int64_t n0 = ch * j->chunk, n1 = n0 + j->chunk < g->T ? n0 + j->chunk : g->T;
+        ds_convd_fwd(j->wp + gr * j->wp_group, NULL, j->dy + (b * g->Co + gr * g->Cog) * g->To, g->To, g->To,
+                     j->dx + (b * g->Ci + gr * g->Cig) * g->T, g->T, g->Cig, g->Cog, g->K, g->dil, padf, n0, n1, true);
+    }
+}
+
+/* dW: part p accumulates its share of the units into its own buffer. */
+static void direct_dw_parts(void *arg, int64_t p0, int64_t p1) {
+    const conv_job *j = arg;
+    const conv_geom *g = &j->g;
+    int64_t units = g->B * g->G * j->nchunks;
+    for (int64_t p = p0; p < p1; p++) {
+        float *dw = p == 0 ? j->dw : j->partial + (p - 1) * j->nw;
+        if (p > 0) memset(dw, 0, (size_t)j->nw * sizeof(float));
+        for (int64_t u = p * units / j->parts; u < (p + 1) * units / j->parts; u++) {
+            int64_t item = u / j->nchunks, ch = u % j->nchunks, b = item / g->G, gr = item % g->G;
+            int64_t n0 = ch * j->chunk, n1 = n0 + j->chunk < g->To ? n0 + j->chunk : g->To;
+            ds_convd_dw(j->dy + (b * g->Co + gr * g->Cog) * g->To, g->To, j->x + (b * g->Ci + gr * g->Cig) * g->T, g->T,
+                        g->T, dw + gr * g->Cog * g->Cig * g->K, g->Cog, g->Cig, g->K, g->dil, g->pad_l, n0, n1);
+        }
+    }
+}
+
+static void direct_forward(conv_job *j) {
+    const conv_geom *g = &j->g;
+    j->wp_group = ds_convd_packed_size(g->Cog, g->Cig, g->K);
+    float *wp = ds_tls_scratch(SLOT_PARTIAL, (size_t)(g->G * j->wp_group));
+    for (int64_t gr = 0; gr < g->G; gr++)
+        ds_convd_pack(j->w + gr * g->Cog * g->Cig * g->K, g->Cig * g->K, g->K, 1, g->Cog, g->Cig, g->K, false,
+                      wp + gr * j->wp_group);
+    j->wp = wp;
+    direct_split(j, g->To);
+    ds_parallel_for(g->B * g->G * j->nchunks, 1, direct_fwd_units, j);
+}
+
+static void direct_backward(conv_job *j) {
+    const conv_geom *g = &j->g;
+    if (j->dw) {
+        direct_split(j, g->To);
+        int64_t units = g->B * g->G * j->nchunks, nt = ds_pool_threads();
+        j->parts = units < nt ? units : nt;
+        if (j->parts > 1) j->partial = ds_tls_scratch(SLOT_PARTIAL, (size_t)((j->parts - 1) * j->nw));
+        ds_parallel_for(j->parts, 1, direct_dw_parts, j);
+        for (int64_t p = 1; p < j->parts; p++) {
+            const float *src = j->partial + (p - 1) * j->nw;
+            for (int64_t i = 0; i < j->nw; i++) j->dw[i] += src[i];
+        }
+    }
+    if (j->dx) {
+        /* flipped kernel: element (i, o, k) = w[o, i, K−1−k], packed as a [Cig, Cog, K] conv */
+        j->wp_group = ds_convd_packed_size(g->Cig, g->Cog, g->K);
+        float *wp = ds_tls_scratch(0, (size_t)(g->G * j->wp_group));
+        for (int64_t gr = 0; gr < g->G; gr++)
+            ds_convd_pack(j->w + gr * g->Cog * g->Cig * g->K, g->K, g->Cig * g->K, 1, g->Cig, g->Cog, g->K, true,
+                          wp + gr * j->wp_group);
+        j->wp = wp;
+        direct_split(j, g->T);
+        ds_parallel_for(g->B * g->G * j->nchunks, 1, direct_dx_units, j);
+    }
+}
+
 /* ---------- drivers ---------- */
 
 static void run_forward(conv_job *j) {
     const conv_geom *g = &j->g;
+    if (use_direct(g)) {
+        direct_forward(j);
+        return;
+    }
     if (is_depthwise(g)) {
         ds_parallel_for(g->B * g->Co, 4, dw_fwd_rows, j);
         return;
@@ -348,18 +438,12 @@ static void conv_backward(ds_rec *r) {
         ds_parallel_for(g->Co, 1, dw_bwd_channels, &j);
         return;
     }
-    int64_t items = g->B * g->G, nt = ds_pool_threads();
     j.nw = ds_numel(w);
-    if (j.dx && !g->transposed && g->stride == 1 && !is_pointwise(g)) {
-        /* scratch slot 0 of the calling thread: not used by the kernels below */
-        float *wf = ds_tls_scratch(0, (size_t)j.nw);
-        for (int64_t gr = 0; gr < g->G; gr++)
-            for (int64_t o = 0; o < g->Cog; o++)
-                for (int64_t i = 0; i < g->Cig; i++)
-                    for (int64_t k = 0; k < g->K; k++)
-                        wf[((gr * g->Cig + i) * g->Cog + o) * g->K + k] = j.w[((gr * g->Cog + o) * g->Cig + i) * g->K + g->K - 1 - k];
-        j.wflip = wf;
+    if (use_direct(g)) {
+        direct_backward(&j);
+        return;
     }
+    int64_t items = g->B * g->G, nt = ds_pool_threads();
     if (nt > 1 && items >= nt && (items % nt == 0 || items >= 2 * nt)) {
         j.serial_gemm = true;
         j.parts = nt;
