@@ -358,14 +358,50 @@ static void direct_dw_parts(void *arg, int64_t p0, int64_t p1) {
     }
 }
 
+/* Packing (weights or flipped weights of every group) in parallel over output blocks. */
+typedef struct pack_job {
+    const conv_job *j;
+    float *wp;
+    bool flip;
+    int64_t blocks; /* output blocks per group */
+} pack_job;
+
+static void pack_units(void *arg, int64_t u0, int64_t u1) {
+    const pack_job *p = arg;
+    const conv_geom *g = &p->j->g;
+    int64_t OB = ds_convd_pack_block();
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t gr = u / p->blocks, o0 = (u % p->blocks) * OB;
+        const float *w = p->j->w + gr * g->Cog * g->Cig * g->K;
+        float *wp = p->wp + gr * p->j->wp_group;
+        if (!p->flip) /* [Cog, Cig, K] as is */
+            ds_convd_pack(w, g->Cig * g->K, g->K, 1, g->Cog, g->Cig, g->K, false, o0, o0 + OB, wp);
+        else /* element (i, o, k) = w[o, i, K−1−k]: a [Cig, Cog, K] conv */
+            ds_convd_pack(w, g->K, g->Cig * g->K, 1, g->Cig, g->Cog, g->K, true, o0, o0 + OB, wp);
+    }
+}
+
+static const float *pack(conv_job *j, bool flip, int slot) {
+    const conv_geom *g = &j->g;
+    int64_t co = flip ? g->Cig : g->Cog, ci = flip ? g->Cog : g->Cig;
+    j->wp_group = ds_convd_packed_size(co, ci, g->K);
+    pack_job p = {j, ds_tls_scratch(slot, (size_t)(g->G * j->wp_group)), flip, j->wp_group / (ci * g->K * ds_convd_pack_block())};
+    ds_parallel_for(g->G * p.blocks, 1, pack_units, &p);
+    return p.wp;
+}
+
+/* Sums the dW partials of parts 1.. into part 0 (the gradient), in parallel over elements. */
+static void sum_partials(void *arg, int64_t e0, int64_t e1) {
+    const conv_job *j = arg;
+    for (int64_t p = 1; p < j->parts; p++) {
+        const float *src = j->partial + (p - 1) * j->nw;
+        for (int64_t e = e0; e < e1; e++) j->dw[e] += src[e];
+    }
+}
+
 static void direct_forward(conv_job *j) {
     const conv_geom *g = &j->g;
-    j->wp_group = ds_convd_packed_size(g->Cog, g->Cig, g->K);
-    float *wp = ds_tls_scratch(SLOT_PARTIAL, (size_t)(g->G * j->wp_group));
-    for (int64_t gr = 0; gr < g->G; gr++)
-        ds_convd_pack(j->w + gr * g->Cog * g->Cig * g->K, g->Cig * g->K, g->K, 1, g->Cog, g->Cig, g->K, false,
-                      wp + gr * j->wp_group);
-    j->wp = wp;
+    j->wp = pack(j, false, SLOT_PARTIAL);
     direct_split(j, g->To);
     ds_parallel_for(g->B * g->G * j->nchunks, 1, direct_fwd_units, j);
 }
@@ -378,19 +414,10 @@ static void direct_backward(conv_job *j) {
         j->parts = units < nt ? units : nt;
         if (j->parts > 1) j->partial = ds_tls_scratch(SLOT_PARTIAL, (size_t)((j->parts - 1) * j->nw));
         ds_parallel_for(j->parts, 1, direct_dw_parts, j);
-        for (int64_t p = 1; p < j->parts; p++) {
-            const float *src = j->partial + (p - 1) * j->nw;
-            for (int64_t i = 0; i < j->nw; i++) j->dw[i] += src[i];
-        }
+        if (j->parts > 1) ds_parallel_for(j->nw, 4096, sum_partials, j);
     }
     if (j->dx) {
-        /* flipped kernel: element (i, o, k) = w[o, i, K−1−k], packed as a [Cig, Cog, K] conv */
-        j->wp_group = ds_convd_packed_size(g->Cig, g->Cog, g->K);
-        float *wp = ds_tls_scratch(0, (size_t)(g->G * j->wp_group));
-        for (int64_t gr = 0; gr < g->G; gr++)
-            ds_convd_pack(j->w + gr * g->Cog * g->Cig * g->K, g->K, g->Cig * g->K, 1, g->Cig, g->Cog, g->K, true,
-                          wp + gr * j->wp_group);
-        j->wp = wp;
+        j->wp = pack(j, true, 0);
         direct_split(j, g->T);
         ds_parallel_for(g->B * g->G * j->nchunks, 1, direct_dx_units, j);
     }
@@ -449,11 +476,7 @@ static void conv_backward(ds_rec *r) {
         j.parts = nt;
         if (j.dw) j.partial = ds_tls_scratch(SLOT_PARTIAL, (size_t)((j.parts - 1) * j.nw));
         ds_parallel_for(j.parts, 1, bwd_parts, &j);
-        if (j.dw)
-            for (int64_t p = 1; p < j.parts; p++) {
-                const float *src = j.partial + (p - 1) * j.nw;
-                for (int64_t i = 0; i < j.nw; i++) j.dw[i] += src[i];
-            }
+        if (j.dw) ds_parallel_for(j.nw, 4096, sum_partials, &j);
     } else {
         j.serial_gemm = false;
         j.parts = 1;

@@ -49,16 +49,17 @@ static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 int64_t ds_convd_packed_size(int64_t Co, int64_t Ci, int64_t K) { return (Co + OB - 1) / OB * OB * Ci * K; }
 
 void ds_convd_pack(const float *w, int64_t so, int64_t si, int64_t sk, int64_t Co, int64_t Ci, int64_t K, bool flip,
-                   float *wp) {
-    for (int64_t o0 = 0; o0 < Co; o0 += OB)
+                   int64_t o_begin, int64_t o_end, float *wp) {
+    for (int64_t o0 = o_begin; o0 < o_end && o0 < Co; o0 += OB)
         for (int64_t i = 0; i < Ci; i++)
             for (int64_t k = 0; k < K; k++) {
                 float *dst = wp + ((o0 * Ci + i * OB) * K) + k * OB;
-                int64_t kk = flip ? K - 1 - k : k;
-                for (int64_t oo = 0; oo < OB; oo++)
-                    dst[oo] = o0 + oo < Co ? w[(o0 + oo) * so + i * si + kk * sk] : 0.0f;
+                const float *src = w + i * si + (flip ? K - 1 - k : k) * sk;
+                for (int64_t oo = 0; oo < OB; oo++) dst[oo] = o0 + oo < Co ? src[(o0 + oo) * so] : 0.0f;
             }
 }
+
+int64_t ds_convd_pack_block(void) { return OB; }
 
 /* One block: 8 outputs (packed weights wb) × 48 positions. The window pointer xw has row
  * stride ldx and is read at xw[i·ldx + k·dil + 0..47]. Initial values come from init
