@@ -6,7 +6,9 @@
  *
  * Protocol as the PyTorch reference: a planning pass sizes the arena, 3 warm-up steps,
  * then the median (and min/max) of `steps` timed steps. adp_cfg runs with 66 context
- * tokens of 256 features, a mask of ones, cfg_dropout_prob 0.1 (its training config). */
+ * tokens of 256 features, a mask of ones, cfg_dropout_prob 0.1 (its training config).
+ * `cpu` is the process CPU time of the median step (all threads; with 1 thread, the
+ * work itself, unaffected by other processes' load). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +19,12 @@
 #include "ops/ops.h"
 #include "unet_configs.h"
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 
 static void fill(float *x, int64_t n, ds_rng *r, float scale) {
     for (int64_t i = 0; i < n; i++) x[i] = scale * ds_rng_normal(r);
@@ -96,18 +99,22 @@ static void bench(const char *name, void (*make)(ds_model_config *), int steps) 
     step(m, &c, &in, &rng);
     ds_ctx_set_dry(&c, false);
     for (int i = 0; i < 3; i++) step(m, &c, &in, &rng);
-    double *ts = malloc((size_t)steps * sizeof *ts);
+    double *ts = malloc((size_t)steps * sizeof *ts), *cpu = malloc((size_t)steps * sizeof *cpu);
     for (int i = 0; i < steps; i++) {
-        double t0 = now();
+        double t0 = now(), c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         step(m, &c, &in, &rng);
         ts[i] = now() - t0;
+        cpu[i] = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
+    qsort(cpu, (size_t)steps, sizeof *cpu, cmp);
     qsort(ts, (size_t)steps, sizeof *ts, cmp);
-    printf("%-11s [%lld, %lld, %lld]  %6.1f M params  arena %6.1f MB  fwd+bwd median %7.1f ms (min %.1f, max %.1f)\n",
+    printf("%-11s [%lld, %lld, %lld]  %4.1f M params  arena %5.1f MB  fwd+bwd median %6.1f ms (min %.1f, max %.1f)  "
+           "cpu %.1f ms\n",
            name, (long long)in.B, (long long)in.C, (long long)in.T, (double)ds_params_trainable(&m->params) / 1e6,
-           (double)c.arena.peak / 1e6, 1e3 * ts[steps / 2], 1e3 * ts[0], 1e3 * ts[steps - 1]);
+           (double)c.arena.peak / 1e6, 1e3 * ts[steps / 2], 1e3 * ts[0], 1e3 * ts[steps - 1], 1e3 * cpu[steps / 2]);
     fflush(stdout);
     free(ts);
+    free(cpu);
     ds_ctx_free(&c);
     free(in.x);
     free(in.target);
