@@ -167,7 +167,7 @@ ds_status ds_adp_create(ds_model *m, ds_err *err) {
     }
     if (kind == DS_BB_ADP_UNCOND_1D && (cc->context_features > 0 || ctx_level >= 0 || cc->context_embedding_features > 0))
         BAD(DS_ERR_UNSUPPORTED,
-            "%s: adp_uncond_1d has no conditioning inputs (UNet1DUncondWrapper passes x and t only), so "
+            "%s: adp_uncond_1d has no conditioning inputs: UNet1DUncondWrapper passes x and t only, so "
             "context_features, context_channels and context_embedding_features cannot be used", K);
     if (kind == DS_BB_ADP_1D && cc->context_embedding_features > 0)
         BAD(DS_ERR_UNSUPPORTED,

@@ -61,7 +61,7 @@ void ds_convd_pack(const float *w, int64_t so, int64_t si, int64_t sk, int64_t C
 
 int64_t ds_convd_pack_block(void) { return OB; }
 
-/* One block: 8 outputs (packed weights wb) × 48 positions. The window pointer xw has row
+/* One block: 8 outputs × 48 positions, weights packed in wb. The window pointer xw has row
  * stride ldx and is read at xw[i·ldx + k·dil + 0..47]. Initial values come from init
  * (rows at stride ldi; NULL: bias[o], or 0), results go to out (rows at stride ldo).
  * The accumulators are only indexed by constants after unrolling, so they live in
