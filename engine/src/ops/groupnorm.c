@@ -55,20 +55,28 @@ static void row_fwd(int act, const float *x, float *y, int64_t T, float a, float
     }
 }
 
-/* dz = dy·act'(z) into dz[]; z = (x·a + sh)·s1 + h. */
-static void row_dz(int act, const float *x, const float *dy, float *dz, int64_t T, float a, float sh, float s1,
-                   float h) {
-    switch (act) {
-    case DS_ACT_SILU:
-#pragma omp simd
-        for (int64_t t = 0; t < T; t++) dz[t] = dy[t] * ds_fast_silu_grad((x[t] * a + sh) * s1 + h);
-        break;
-    case DS_ACT_GELU:
-#pragma omp simd
-        for (int64_t t = 0; t < T; t++) dz[t] = dy[t] * ds_fast_gelu_grad((x[t] * a + sh) * s1 + h);
-        break;
-    default: memcpy(dz, dy, (size_t)T * sizeof(float)); break;
+/* One channel row of the backward: dz = dy·act'(z) with z = (x·a + sh)·s1 + h, stored as
+ * dn = dz·s1 into d[]; returns Σ dz·n, Σ dz and Σ dz·x̂ (n = x·a + sh, x̂ = (x − mean)·rstd).
+ * One loop per activation so that each vectorises. */
+#define ROW_BWD(GRAD)                                                                        \
+    _Pragma("omp simd reduction(+ : s_zn, s_z, s_zx)") for (int64_t t = 0; t < T; t++) {     \
+        float n = x[t] * a + sh;                                                             \
+        float dz = dy[t] * GRAD;                                                             \
+        s_zn += dz * n;                                                                      \
+        s_z += dz;                                                                           \
+        s_zx += dz * ((x[t] - mean) * rstd);                                                 \
+        d[t] = dz * s1;                                                                      \
     }
+
+static void row_bwd(int act, const float *x, const float *dy, float *d, int64_t T, float a, float sh, float s1, float h,
+                    float mean, float rstd, float sums[3]) {
+    float s_zn = 0, s_z = 0, s_zx = 0;
+    switch (act) {
+    case DS_ACT_SILU: ROW_BWD(ds_fast_silu_grad(n * s1 + h)) break;
+    case DS_ACT_GELU: ROW_BWD(ds_fast_gelu_grad(n * s1 + h)) break;
+    default: ROW_BWD(1.0f) break;
+    }
+    sums[0] = s_zn, sums[1] = s_z, sums[2] = s_zx;
 }
 
 static void gn_fwd_items(void *arg, int64_t i0, int64_t i1) {
@@ -111,7 +119,7 @@ static void gn_fwd_items(void *arg, int64_t i0, int64_t i1) {
 static void gn_bwd_items(void *arg, int64_t i0, int64_t i1) {
     const gn_job *j = arg;
     int64_t T = j->T, Cg = j->Cg, m = Cg * T;
-    float *dn = ds_tls_scratch(0, (size_t)m); /* dz, then dn = dz·(scale + 1), per group */
+    float *dn = ds_tls_scratch(0, (size_t)m); /* dn = dz·(scale + 1) of the group */
     for (int64_t it = i0; it < i1; it++) {
         int64_t b = it / j->G, gr = it % j->G;
         const float *x = j->x + (b * j->C + gr * Cg) * T;
@@ -122,19 +130,9 @@ static void gn_bwd_items(void *arg, int64_t i0, int64_t i1) {
             float gam = j->gamma ? j->gamma[ch] : 1.0f;
             float a = rstd * gam, sh = -a * mean + (j->beta ? j->beta[ch] : 0.0f);
             float s1 = j->scale ? j->scale[bc] + 1.0f : 1.0f, h = j->scale ? j->shift[bc] : 0.0f;
-            const float *xr = x + cc * T;
-            float *d = dn + cc * T;
-            row_dz(j->act, xr, j->dy + bc * T, d, T, a, sh, s1, h);
-            float sdz_n = 0, sdz = 0, sdn_xh = 0;
-#pragma omp simd reduction(+ : sdz_n, sdz, sdn_xh)
-            for (int64_t t = 0; t < T; t++) {
-                float n = xr[t] * a + sh;
-                float dz = d[t];
-                sdz_n += dz * n;
-                sdz += dz;
-                sdn_xh += dz * ((xr[t] - mean) * rstd);
-                d[t] = dz * s1;
-            }
+            float sums[3];
+            row_bwd(j->act, x + cc * T, j->dy + bc * T, dn + cc * T, T, a, sh, s1, h, mean, rstd, sums);
+            float sdz_n = sums[0], sdz = sums[1], sdn_xh = sums[2];
             /* Σ dn = s1·Σ dz, Σ dn·x̂ = s1·Σ dz·x̂ */
             float sdn = s1 * sdz;
             sdn_xh *= s1;
