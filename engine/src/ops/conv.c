@@ -231,54 +231,97 @@ static void bwd_parts(void *arg, int64_t p0, int64_t p1) {
 
 /* ---------- depthwise (one channel per group), direct loops ---------- */
 
+/* A depthwise row pairs n (conv: output position; transposed: input position) and tap k
+ * with s = n·stride + k·dil − pad (conv: input position; transposed: output position).
+ * Returns in [*a, *b) the n whose K taps all land in [0, S); only the edges need checks. */
+static void dw_interior(int64_t N, int64_t S, int64_t K, int stride, int dil, int pad, int64_t *a, int64_t *b) {
+    int64_t lo = pad > 0 ? (pad + stride - 1) / stride : 0;
+    int64_t last = S - 1 - (K - 1) * dil + pad; /* need n·stride <= last */
+    int64_t hi = last < 0 ? 0 : last / stride + 1;
+    if (hi > N) hi = N;
+    if (lo > hi) lo = hi;
+    *a = lo;
+    *b = hi;
+}
+
 /* Forward rows r = b·C + c. */
 static void dw_fwd_rows(void *arg, int64_t r0, int64_t r1) {
     const conv_job *j = arg;
     const conv_geom *g = &j->g;
+    int st = g->stride, dil = g->transposed ? 1 : g->dil, pad = g->pad_l;
+    int64_t K = g->K, N = g->transposed ? g->T : g->To, S = g->transposed ? g->To : g->T, a, b;
+    dw_interior(N, S, K, st, dil, pad, &a, &b);
     for (int64_t r = r0; r < r1; r++) {
         int64_t c = r % g->Co;
-        const float *x = j->x + r * g->T, *w = j->w + c * g->K;
+        const float *x = j->x + r * g->T, *w = j->w + c * K;
         float *y = j->y + r * g->To;
         float bias = j->b ? j->b[c] : 0.0f;
         if (!g->transposed) {
             for (int64_t n = 0; n < g->To; n++) {
                 float acc = 0;
-                for (int64_t k = 0; k < g->K; k++) {
-                    int64_t s = n * g->stride + k * g->dil - g->pad_l;
-                    if (s >= 0 && s < g->T) acc += w[k] * x[s];
+                if (n >= a && n < b) {
+                    const float *xs = x + n * st - pad;
+                    for (int64_t k = 0; k < K; k++) acc += w[k] * xs[k * dil];
+                } else {
+                    for (int64_t k = 0; k < K; k++) {
+                        int64_t s = n * st + k * dil - pad;
+                        if (s >= 0 && s < g->T) acc += w[k] * x[s];
+                    }
                 }
                 y[n] = bias + acc;
             }
         } else {
             for (int64_t m = 0; m < g->To; m++) y[m] = bias;
-            for (int64_t n = 0; n < g->T; n++)
-                for (int64_t k = 0; k < g->K; k++) {
-                    int64_t m = n * g->stride + k - g->pad_l;
+            for (int64_t n = 0; n < g->T; n++) {
+                if (n >= a && n < b) {
+                    float *ys = y + n * st - pad;
+                    for (int64_t k = 0; k < K; k++) ys[k] += w[k] * x[n];
+                    continue;
+                }
+                for (int64_t k = 0; k < K; k++) {
+                    int64_t m = n * st + k - pad;
                     if (m >= 0 && m < g->To) y[m] += w[k] * x[n];
                 }
+            }
         }
     }
 }
 
-/* Backward per channel c (all batch items), so dW rows are never shared between threads. */
+/* Backward per channel c (all batch items), so dW rows are never shared between threads.
+ * For each pair (n, k) -> s: conv: y[n] used x[s]; transposed: x[n] fed y[s]. */
 static void dw_bwd_channels(void *arg, int64_t c0, int64_t c1) {
     const conv_job *j = arg;
     const conv_geom *g = &j->g;
+    bool tr = g->transposed;
+    int st = g->stride, dil = tr ? 1 : g->dil, pad = g->pad_l;
+    int64_t K = g->K, N = tr ? g->T : g->To, S = tr ? g->To : g->T, a, b;
+    dw_interior(N, S, K, st, dil, pad, &a, &b);
     for (int64_t c = c0; c < c1; c++)
-        for (int64_t b = 0; b < g->B; b++) {
-            int64_t r = b * g->Co + c;
-            const float *x = j->x + r * g->T, *dy = j->dy + r * g->To, *w = j->w + c * g->K;
-            float *dx = j->dx ? j->dx + r * g->T : NULL, *dw = j->dw ? j->dw + c * g->K : NULL;
-            for (int64_t n = 0; n < (g->transposed ? g->T : g->To); n++)
-                for (int64_t k = 0; k < g->K; k++) {
-                    /* conv: y[n] uses x[s]; transposed: x[n] feeds y[s] */
-                    int64_t s = g->transposed ? n * g->stride + k - g->pad_l : n * g->stride + k * g->dil - g->pad_l;
-                    int64_t lim = g->transposed ? g->To : g->T;
-                    if (s < 0 || s >= lim) continue;
-                    float d = g->transposed ? dy[s] : dy[n], xv = g->transposed ? x[n] : x[s];
-                    if (dw) dw[k] += d * xv;
-                    if (dx) dx[g->transposed ? n : s] += d * w[k];
+        for (int64_t bb = 0; bb < g->B; bb++) {
+            int64_t r = bb * g->Co + c;
+            const float *x = j->x + r * g->T, *dy = j->dy + r * g->To, *w = j->w + c * K;
+            float *dx = j->dx ? j->dx + r * g->T : NULL, *dw = j->dw ? j->dw + c * K : NULL;
+            for (int64_t n = 0; n < N; n++) {
+                bool inside = n >= a && n < b;
+                if (!tr) { /* y[n] used x[s] */
+                    float d = dy[n];
+                    for (int64_t k = 0; k < K; k++) {
+                        int64_t s = n * st + k * dil - pad;
+                        if (!inside && (s < 0 || s >= S)) continue;
+                        if (dw) dw[k] += d * x[s];
+                        if (dx) dx[s] += d * w[k];
+                    }
+                } else { /* x[n] fed y[s] */
+                    float xv = x[n], acc = 0;
+                    for (int64_t k = 0; k < K; k++) {
+                        int64_t s = n * st + k - pad;
+                        if (!inside && (s < 0 || s >= S)) continue;
+                        if (dw) dw[k] += dy[s] * xv;
+                        acc += dy[s] * w[k];
+                    }
+                    if (dx) dx[n] += acc;
                 }
+            }
         }
 }
 
