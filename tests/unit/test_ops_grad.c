@@ -15,7 +15,7 @@
 #include "tensor/tensor.h"
 #include "testutil.h"
 
-#define MAXIN 4
+#define MAXIN 5
 
 typedef ds_tensor *(*build_fn)(ds_ctx *c, ds_tensor **in, const void *user);
 
@@ -125,6 +125,27 @@ static ds_tensor *b_conv(ds_ctx *c, ds_tensor **in, const void *u) {
     const conv_args *a = u;
     return ds_conv1d(c, in[0], in[1], in[2], a->stride, a->pad_l, a->pad_r, a->dil, a->groups);
 }
+typedef struct convt_args { int stride, pad_l, pad_r, groups; } convt_args;
+static ds_tensor *b_convt(ds_ctx *c, ds_tensor **in, const void *u) {
+    const convt_args *a = u;
+    return ds_conv_transpose1d(c, in[0], in[1], in[2], a->stride, a->pad_l, a->pad_r, a->groups);
+}
+static ds_tensor *b_convt_nb(ds_ctx *c, ds_tensor **in, const void *u) {
+    const convt_args *a = u;
+    return ds_conv_transpose1d(c, in[0], in[1], NULL, a->stride, a->pad_l, a->pad_r, a->groups);
+}
+typedef struct gn_args { int groups; ds_act act; bool mod, affine; } gn_args;
+static ds_tensor *b_gn(ds_ctx *c, ds_tensor **in, const void *u) {
+    const gn_args *a = u;
+    ds_tensor *g = a->affine ? in[1] : NULL, *b = a->affine ? in[2] : NULL;
+    if (!a->mod && a->act == DS_ACT_NONE) return ds_group_norm(c, in[0], a->groups, g, b, 1e-5f);
+    ds_tensor *s = a->mod ? in[3] : NULL, *h = a->mod ? in[4] : NULL;
+    return ds_group_norm_act(c, in[0], a->groups, g, b, 1e-5f, s, h, a->act);
+}
+static ds_tensor *b_pad_reflect(ds_ctx *c, ds_tensor **in, const void *u) {
+    const int *lr = u;
+    return ds_pad_reflect(c, in[0], lr[0], lr[1]);
+}
 static ds_tensor *b_add(ds_ctx *c, ds_tensor **in, const void *u) { (void)u; return ds_add(c, in[0], in[1]); }
 static ds_tensor *b_sub(ds_ctx *c, ds_tensor **in, const void *u) { (void)u; return ds_sub(c, in[0], in[1]); }
 static ds_tensor *b_mul(ds_ctx *c, ds_tensor **in, const void *u) { (void)u; return ds_mul(c, in[0], in[1]); }
@@ -184,6 +205,30 @@ int main(void) {
     gradcheck("conv_dil2", b_conv, &(conv_args){1, 2, 2, 2, 1}, &(spec){3, {3, 3, 1}, {{1, 2, 8}, {3, 2, 3}, {3}}});
     gradcheck("conv_groups2", b_conv, &(conv_args){1, 1, 1, 1, 2}, &(spec){3, {3, 3, 1}, {{2, 4, 6}, {6, 2, 3}, {6}}});
     gradcheck("conv_depthwise", b_conv, &(conv_args){1, 3, 3, 1, 3}, &(spec){3, {3, 3, 1}, {{2, 3, 9}, {3, 1, 7}, {3}}});
+    /* long inputs: several column tiles, and the serial (B = 1) and parallel (B = 4) backward */
+    gradcheck("conv_tiled_b1", b_conv, &(conv_args){2, 3, 2, 1, 1}, &(spec){3, {3, 3, 1}, {{1, 2, 300}, {3, 2, 5}, {3}}});
+    gradcheck("conv_k3_b4", b_conv, &(conv_args){1, 1, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{4, 3, 140}, {2, 3, 3}, {2}}});
+    /* the direct stride-1 kernels: several position blocks and chunks, partial output blocks,
+     * (i, k) pairs not a multiple of the block, asymmetric padding, dilation */
+    gradcheck("conv_direct_b1_long", b_conv, &(conv_args){1, 3, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{1, 5, 200}, {9, 5, 5}, {9}}});
+    gradcheck("conv_direct_dil3", b_conv, &(conv_args){1, 2, 4, 3, 1}, &(spec){3, {3, 3, 1}, {{2, 3, 70}, {11, 3, 3}, {11}}});
+    gradcheck("conv_k1_b3", b_conv, &(conv_args){1, 0, 0, 1, 1}, &(spec){3, {3, 3, 1}, {{3, 3, 7}, {4, 3, 1}, {4}}});
+    gradcheck("convt_s2", b_convt, &(convt_args){2, 1, 1, 1}, &(spec){3, {3, 3, 1}, {{2, 3, 6}, {3, 2, 4}, {2}}});
+    gradcheck("convt_s3_outpad", b_convt, &(convt_args){3, 2, 1, 1}, &(spec){3, {3, 3, 1}, {{2, 2, 5}, {2, 3, 6}, {3}}});
+    gradcheck("convt_s4_adp_trim", b_convt, &(convt_args){4, 2, 2, 1}, &(spec){3, {3, 3, 1}, {{4, 3, 5}, {3, 2, 8}, {2}}});
+    gradcheck("convt_groups2", b_convt, &(convt_args){2, 0, 0, 2}, &(spec){3, {3, 3, 1}, {{2, 4, 5}, {4, 3, 3}, {6}}});
+    gradcheck("convt_depthwise", b_convt_nb, &(convt_args){2, 7, 7, 3}, &(spec){2, {3, 3}, {{2, 3, 9}, {3, 1, 8}}});
+    gradcheck("convt_tiled_b1", b_convt, &(convt_args){2, 1, 0, 1}, &(spec){3, {3, 3, 1}, {{1, 2, 150}, {2, 2, 3}, {2}}});
+    gradcheck("group_norm_g1", b_gn, &(gn_args){1, DS_ACT_NONE, false, true},
+              &(spec){3, {3, 1, 1}, {{2, 3, 5}, {3}, {3}}});
+    gradcheck("group_norm_g2_noaffine", b_gn, &(gn_args){2, DS_ACT_NONE, false, false}, &(spec){1, {3}, {{2, 4, 5}}});
+    gradcheck("group_norm_gelu", b_gn, &(gn_args){1, DS_ACT_GELU, false, true},
+              &(spec){3, {3, 1, 1}, {{2, 3, 6}, {3}, {3}}});
+    gradcheck("group_norm_mod_silu", b_gn, &(gn_args){2, DS_ACT_SILU, true, true},
+              &(spec){5, {3, 1, 1, 3, 3}, {{3, 4, 5}, {4}, {4}, {3, 4, 1}, {3, 4, 1}}});
+    gradcheck("group_norm_per_channel", b_gn, &(gn_args){4, DS_ACT_NONE, true, true},
+              &(spec){5, {3, 1, 1, 2, 2}, {{2, 4, 6}, {4}, {4}, {2, 4}, {2, 4}}});
+    gradcheck("pad_reflect", b_pad_reflect, (int[]){3, 2}, &(spec){1, {3}, {{2, 3, 6}}});
     gradcheck("add", b_add, NULL, &(spec){2, {2, 2}, {{3, 4}, {3, 4}}});
     gradcheck("sub", b_sub, NULL, &(spec){2, {2, 2}, {{3, 4}, {3, 4}}});
     gradcheck("mul", b_mul, NULL, &(spec){2, {2, 2}, {{3, 4}, {3, 4}}});

@@ -37,7 +37,9 @@ typedef struct ds_call_opts {
     bool has_scale_phi;
     float scale_phi;        /* DiT: rescale iff != 0 (default 0) */
     float cfg_interval[2];  /* DiT: CFG only when sigma(t[0]) is inside (default 0..1) */
-    ds_rng *rng;            /* draws for dropout; required when cfg_dropout_prob > 0 */
+    ds_rng *rng;            /* draws for dropout (and DAU1d cond_noise_aug); required when used */
+    bool has_cond_aug_scale;
+    float cond_aug_scale;   /* DAU1d cond_noise_aug: this noise level instead of a draw (SAT's cond_aug_scale) */
     /* Optional: receive the cond and uncond halves of a batched CFG call (no grad). */
     ds_tensor **out_cond, **out_uncond;
 } ds_call_opts;

@@ -15,6 +15,7 @@
 #include "core/assert.h"
 #include "core/pool.h"
 #include "core/scratch.h"
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 typedef struct attn_job {
@@ -26,17 +27,23 @@ typedef struct attn_job {
     float scale;
 } attn_job;
 
+/* Row softmax, vectorised: exp by ops/fastmath.h (within 2 ulp of expf; arguments are
+ * ≤ 0 after the max subtraction, and below −87 the clamp yields ~1e−38 instead of a
+ * denormal or 0, far under the float sum's rounding). */
 static void softmax_rows(float *S, int64_t rows, int64_t cols) {
     for (int64_t i = 0; i < rows; i++) {
         float *s = S + i * cols;
         float m = -INFINITY;
+#pragma omp simd reduction(max : m)
         for (int64_t j = 0; j < cols; j++) m = s[j] > m ? s[j] : m;
         float sum = 0;
+#pragma omp simd reduction(+ : sum)
         for (int64_t j = 0; j < cols; j++) {
-            s[j] = expf(s[j] - m);
+            s[j] = ds_fast_expf(s[j] - m);
             sum += s[j];
         }
         float inv = 1.0f / sum;
+#pragma omp simd
         for (int64_t j = 0; j < cols; j++) s[j] *= inv;
     }
 }
@@ -76,7 +83,9 @@ static void attn_bwd_groups(void *arg, int64_t g0, int64_t g1) {
             for (int64_t i = 0; i < Nq; i++) {
                 float *p = P + i * Nk, *dp = dP + i * Nk;
                 float r = 0;
+#pragma omp simd reduction(+ : r)
                 for (int64_t c = 0; c < Nk; c++) r += dp[c] * p[c];
+#pragma omp simd
                 for (int64_t c = 0; c < Nk; c++) dp[c] = p[c] * (dp[c] - r); /* dS */
             }
             if (j->dq) {

@@ -33,6 +33,14 @@ ds_tensor *ds_linear(ds_ctx *c, ds_tensor *x, ds_tensor *w, ds_tensor *b);
  * To = (T + pad_l + pad_r - dil*(K-1) - 1) / stride + 1. */
 ds_tensor *ds_conv1d(ds_ctx *c, ds_tensor *x, ds_tensor *w, ds_tensor *b, int stride, int pad_l, int pad_r,
                      int dilation, int groups);
+/* y[B, Co, To] = conv_transpose1d(x[B, Ci, T], w[Ci, Co/groups, K]) + b[Co] (nn.ConvTranspose1d):
+ * the full result z[b, o, n·stride + k] += Σ_i w[i, o, k]·x[b, i, n] has length (T−1)·stride + K;
+ * y = z cropped by pad_l on the left and pad_r on the right (pad_r < 0 appends −pad_r positions
+ * that hold only the bias). nn.ConvTranspose1d(padding p, output_padding op) is pad_l = p,
+ * pad_r = p − op; ADP's trimming of k − stride is pad_l = ⌈(k−s)/2⌉, pad_r = ⌊(k−s)/2⌋.
+ * To = (T−1)·stride + K − pad_l − pad_r. */
+ds_tensor *ds_conv_transpose1d(ds_ctx *c, ds_tensor *x, ds_tensor *w, ds_tensor *b, int stride, int pad_l,
+                               int pad_r, int groups);
 
 /* ---- Elementwise (ops/elementwise.c) ---- */
 ds_tensor *ds_add(ds_ctx *c, ds_tensor *a, ds_tensor *b); /* same shape */
@@ -68,6 +76,10 @@ ds_tensor *ds_slice(ds_ctx *c, ds_tensor *x, int dim, int64_t start, int64_t len
 ds_tensor *ds_resize_nearest(ds_ctx *c, ds_tensor *x, int64_t T);
 /* x[B, C, Ti] -> [B, C, T]: linear, align_corners=False (F.interpolate mode="linear"). */
 ds_tensor *ds_resize_linear(ds_ctx *c, ds_tensor *x, int64_t T);
+/* F.pad(x, (left, right), mode="reflect") on the last dim of x [..., T]: out[j] = x[r(j − left)]
+ * with r(i) = −i below 0 and 2(T−1) − i above T−1 (the edge sample is not repeated).
+ * Needs left, right < T. */
+ds_tensor *ds_pad_reflect(ds_ctx *c, ds_tensor *x, int left, int right);
 /* Repeats x along dim 0 `times` times: [B, ...] -> [times*B, ...] (torch.cat([x]*times)). */
 ds_tensor *ds_repeat0(ds_ctx *c, ds_tensor *x, int times);
 
@@ -76,6 +88,18 @@ ds_tensor *ds_repeat0(ds_ctx *c, ds_tensor *x, int times);
 ds_tensor *ds_layernorm(ds_ctx *c, ds_tensor *x, ds_tensor *gamma, ds_tensor *beta, float eps);
 /* x [..., D] / max(||x||_2, 1e-12) over the last dim (F.normalize). */
 ds_tensor *ds_l2norm(ds_ctx *c, ds_tensor *x);
+
+/* ---- Group normalisation (ops/groupnorm.c) ---- */
+typedef enum ds_act { DS_ACT_NONE, DS_ACT_SILU, DS_ACT_GELU } ds_act;
+/* nn.GroupNorm(groups, C, eps) on x [B, C, T]: per sample and group of C/groups channels,
+ * (x − mean)/sqrt(var + eps) over channels × time (biased var), then · gamma[C] + beta[C]
+ * (either may be NULL). */
+ds_tensor *ds_group_norm(ds_ctx *c, ds_tensor *x, int groups, ds_tensor *gamma, ds_tensor *beta, float eps);
+/* The same fused with what follows it in the U-Net blocks: z = n·(scale + 1) + shift when
+ * scale/shift (B·C elements each, [B, C] or [B, C, 1]; both or neither) are given (ADP
+ * ConvBlock1d), then y = act(z) (SiLU: ADP, GELU: DAU1d ResConvBlock). */
+ds_tensor *ds_group_norm_act(ds_ctx *c, ds_tensor *x, int groups, ds_tensor *gamma, ds_tensor *beta, float eps,
+                             ds_tensor *scale, ds_tensor *shift, ds_act act);
 
 /* ---- Attention (ops/attention.c) ----
  * q [B, Nq, Hq*D], k/v [B, Nk, Hk*D] -> [B, Nq, Hq*D]: per head softmax(q kᵀ · scale) v.

@@ -285,6 +285,63 @@ ds_tensor *ds_resize_linear(ds_ctx *c, ds_tensor *x, int64_t T) {
     return y;
 }
 
+/* ---------- reflect padding ---------- */
+
+static int64_t reflect_src(int64_t j, int64_t left, int64_t T) {
+    int64_t i = j - left;
+    if (i < 0) return -i;
+    if (i >= T) return 2 * (T - 1) - i;
+    return i;
+}
+
+typedef struct pad_job {
+    const float *src;
+    float *dst;
+    int64_t T, To, left;
+    bool backward; /* dst = dx [rows, T] += src = dy [rows, To] */
+} pad_job;
+
+static void pad_rows(void *arg, int64_t r0, int64_t r1) {
+    const pad_job *j = arg;
+    for (int64_t q = r0; q < r1; q++) {
+        if (j->backward) {
+            const float *dy = j->src + q * j->To;
+            float *dx = j->dst + q * j->T;
+            for (int64_t o = 0; o < j->To; o++) dx[reflect_src(o, j->left, j->T)] += dy[o];
+        } else {
+            const float *x = j->src + q * j->T;
+            float *y = j->dst + q * j->To;
+            for (int64_t o = 0; o < j->left; o++) y[o] = x[reflect_src(o, j->left, j->T)];
+            memcpy(y + j->left, x, (size_t)j->T * sizeof(float));
+            for (int64_t o = j->left + j->T; o < j->To; o++) y[o] = x[reflect_src(o, j->left, j->T)];
+        }
+    }
+}
+
+static void pad_reflect_backward(ds_rec *r) {
+    ds_tensor *x = r->in[0];
+    int64_t T = ds_dim(x, -1);
+    pad_job j = {r->out->grad, x->grad, T, ds_dim(r->out, -1), r->i[0], true};
+    ds_parallel_for(ds_numel(x) / T, 16, pad_rows, &j);
+}
+
+ds_tensor *ds_pad_reflect(ds_ctx *c, ds_tensor *x, int left, int right) {
+    int64_t T = ds_dim(x, -1);
+    DS_ASSERTF(left >= 0 && right >= 0 && left < T && right < T,
+               "reflect padding (%d, %d) needs an input longer than the padding, got %lld", left, right, (long long)T);
+    int64_t shape[4];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = T + left + right;
+    ds_tensor *y = ds_new(c, x->ndim, shape);
+    if (!c->dry) {
+        pad_job j = {x->data, y->data, T, T + left + right, left, false};
+        ds_parallel_for(ds_numel(x) / T, 16, pad_rows, &j);
+    }
+    ds_rec *r = ds_record(c, "pad_reflect", pad_reflect_backward, y, 1, (ds_tensor *[]){x});
+    if (r) r->i[0] = left;
+    return y;
+}
+
 static void repeat0_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t n = ds_numel(x);
