@@ -11,9 +11,10 @@ file(GLOB DS_GOOD_CONFIGS CONFIGURE_DEPENDS
      ${DS_TESTS_DIR}/fixtures/*/config.json ${CMAKE_SOURCE_DIR}/configs/*.json)
 add_test(NAME config_check_good COMMAND diffstudio config check ${DS_GOOD_CONFIGS})
 
-# `make run` prints the effective example config through `diffstudio studio`.
-add_test(NAME config_studio_example COMMAND diffstudio studio ${CMAKE_SOURCE_DIR}/configs/example.json)
-set_tests_properties(config_studio_example PROPERTIES PASS_REGULAR_EXPRESSION
+# The effective config of SAT's own SA2.0 config: defaults marked, values as written.
+add_test(NAME config_show_sat COMMAND diffstudio config show
+         ${DS_TESTS_DIR}/sat-configs/model_configs__txt2audio__stable_audio_2_0.json)
+set_tests_properties(config_show_sat PROPERTIES PASS_REGULAR_EXPRESSION
   "model.diffusion.config.patch_size += 1  # default\n.*model.diffusion.config.embed_dim += 1536\n")
 add_test(NAME config_schema_cli COMMAND diffstudio config schema model.diffusion.config.num_heads)
 set_tests_properties(config_schema_cli PROPERTIES PASS_REGULAR_EXPRESSION "head dim")
