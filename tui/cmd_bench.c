@@ -1,5 +1,5 @@
 /* `diffstudio bench`: training-step and sampling speed of model configs, as ratios against
- * the PyTorch reference (bench/reference.json, next to the configs) and as GFLOP/s. */
+ * the PyTorch reference (bench/reference.timings, next to the configs) and as GFLOP/s. */
 #include <cjson/cJSON.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -14,12 +14,12 @@ static void progress(void *user, const char *line) {
     if (*(bool *)user) fprintf(stderr, "  %s\n", line);
 }
 
-/* Reference numbers for a config file: bench/reference.json in its folder, keyed by name. */
+/* Reference numbers for a config file: bench/reference.timings in its folder, keyed by name. */
 static bool reference_for(const char *path, double *train_ms, double *sample_ms) {
     char dir[1024], base[512], ref[1100];
     snprintf(dir, sizeof dir, "%s", path);
     snprintf(base, sizeof base, "%s", path);
-    snprintf(ref, sizeof ref, "%s/reference.json", dirname(dir));
+    snprintf(ref, sizeof ref, "%s/reference.timings", dirname(dir));
     const char *name = basename(base);
     FILE *f = fopen(ref, "rb");
     if (!f) return false;

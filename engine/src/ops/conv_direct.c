@@ -21,6 +21,7 @@
  * store only their valid part; partial blocks use zero weights or zero-padded channels
  * and drop the extra results. */
 #include "ops/conv_direct.h"
+#include "ops/ops.h"
 
 #include <string.h>
 
@@ -98,6 +99,7 @@ static void fwd_block(const float *wb, const float *xw, int64_t ldx, int64_t Ci,
 
 void ds_convd_fwd(const float *wp, const float *bias, const float *x, int64_t ldx, int64_t T, float *y, int64_t ldy,
                   int64_t Co, int64_t Ci, int64_t K, int dil, int pad, int64_t n_begin, int64_t n_end, bool accumulate) {
+    if (n_end > n_begin) ds_flops_add((uint64_t)(2 * Co * Ci * K * (n_end - n_begin)));
     int64_t span = NBLK + (K - 1) * dil; /* input positions one block reads */
     float *win = NULL;
     float tmp[OB * NBLK], bias8[OB];
@@ -223,6 +225,7 @@ static void dw_block(const float *dyt, int64_t lo, const float *xt, int64_t li, 
 
 void ds_convd_dw(const float *dy, int64_t ldy, const float *x, int64_t ldx, int64_t T, float *dw, int64_t Co,
                  int64_t Ci, int64_t K, int dil, int pad, int64_t n_begin, int64_t n_end) {
+    if (n_end > n_begin) ds_flops_add((uint64_t)(2 * Co * Ci * K * (n_end - n_begin)));
     int64_t Cop = (Co + DO - 1) / DO * DO, Cip = (Ci + DI * VW - 1) / (DI * VW) * (DI * VW);
     int64_t span = (K - 1) * dil;
     float *xt = ds_tls_scratch(SLOT_WINDOW, (size_t)((DW_CHUNK + span) * Cip));

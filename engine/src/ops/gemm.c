@@ -17,6 +17,8 @@ static atomic_ullong g_flops;
 
 uint64_t ds_gemm_flops(void) { return atomic_load(&g_flops); }
 
+void ds_flops_add(uint64_t n) { atomic_fetch_add_explicit(&g_flops, (unsigned long long)n, memory_order_relaxed); }
+
 void ds_set_threads(int n) {
     ds_pool_init(n);
     openblas_set_num_threads(1);

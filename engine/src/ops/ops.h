@@ -20,8 +20,10 @@ void ds_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float 
 /* The same, always on the calling thread (for use inside parallel regions). */
 void ds_gemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
-/* Floating-point operations (2·M·N·K) issued through ds_gemm/ds_gemm_serial so far. */
+/* Floating-point operations of matrix products and convolutions issued so far (2·M·N·K per
+ * GEMM; direct convolution kernels add theirs with ds_flops_add). Benchmarks read it. */
 uint64_t ds_gemm_flops(void);
+void ds_flops_add(uint64_t n);
 /* Sets the threads used by ds_gemm and the pool (0: all online CPUs). */
 void ds_set_threads(int n);
 
