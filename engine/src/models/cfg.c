@@ -3,7 +3,10 @@
  *   rescaled = phi·cfg·(std₁(cond)/std₁(cfg)) + (1 − phi)·cfg
  * std₁ is torch.std over dim 1 (channels) at every (b, t): unbiased (n − 1).
  * The combination is recorded on the tape (gradients flow through guided outputs); the
- * rescale is inference-only and asserts that no gradient is requested through it. */
+ * rescale is inference-only and asserts that no gradient is requested through it.
+ * Where the std is undefined or zero — one channel (n − 1 = 0), or a constant column — SAT
+ * divides 0 by 0 and returns NaN; diffstudio leaves those positions unrescaled (ratio 1),
+ * which is what the formula tends to when the two stds agree. */
 #include <math.h>
 
 #include "core/assert.h"
@@ -44,7 +47,9 @@ ds_tensor *ds_cfg_combine(ds_ctx *c, ds_tensor *cond_out, ds_tensor *uncond_out,
                 for (int64_t t = 0; t < T; t++) {
                     int64_t i = (b * C + ch) * T + t;
                     float cfg = y->data[i];
-                    float rescaled = cfg * (sc[b * T + t] / sg[b * T + t]);
+                    float den = sg[b * T + t];
+                    float ratio = (C > 1 && den > 0.0f && isfinite(den)) ? sc[b * T + t] / den : 1.0f;
+                    float rescaled = cfg * ratio;
                     y->data[i] = phi * rescaled + (1.0f - phi) * cfg;
                 }
     }
