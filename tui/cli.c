@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "engine/config_doc.h"
+#include "engine/generate.h"
 
 bool cli_flag(const char *arg, const char *name) { return strcmp(arg, name) == 0; }
 
@@ -116,3 +117,13 @@ bool cli_check_runnable(const char *cmd, const ds_model_config *cfg) {
 }
 
 bool cli_isatty_out(void) { return isatty(STDERR_FILENO) != 0; }
+
+bool cli_run_config(const char *cmd, const char *source, const char *config, char *path, size_t n) {
+    if (config) {
+        snprintf(path, n, "%s", config);
+        return true;
+    }
+    if (ds_run_config_path(source, path, n)) return true;
+    fprintf(stderr, "diffstudio %s: %s has no config.json next to it; give --config MODEL.json\n", cmd, source);
+    return false;
+}

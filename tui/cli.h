@@ -4,6 +4,7 @@
 #define UI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/config.h"
@@ -24,5 +25,8 @@ bool cli_load_studio(const char *cmd, const char *path, ds_studio_config *sc, bo
 bool cli_check_runnable(const char *cmd, const ds_model_config *cfg);
 
 bool cli_isatty_out(void);
+/* The model config of a run/checkpoint source: `config` if given, else the run's config.json.
+ * Prints what to do when there is none; false then. */
+bool cli_run_config(const char *cmd, const char *source, const char *config, char *path, size_t n);
 
 #endif

@@ -34,12 +34,7 @@ int cmd_export(int argc, char **argv) {
         return 2;
     }
     char cfg_path[1100];
-    if (config)
-        snprintf(cfg_path, sizeof cfg_path, "%s", config);
-    else if (!ds_run_config_path(src, cfg_path, sizeof cfg_path)) {
-        fprintf(stderr, "diffstudio export: %s has no config.json; give --config MODEL.json\n", src);
-        return 2;
-    }
+    if (!cli_run_config("export", src, config, cfg_path, sizeof cfg_path)) return 2;
     static ds_model_config cfg;
     if (!cli_load_model("export", cfg_path, &cfg)) return 1;
     ds_err err = {0};

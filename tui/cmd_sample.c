@@ -110,12 +110,7 @@ int cmd_sample(int argc, char **argv) {
         return 2;
     }
     char cfg_path[1100];
-    if (config)
-        snprintf(cfg_path, sizeof cfg_path, "%s", config);
-    else if (!ds_run_config_path(src, cfg_path, sizeof cfg_path)) {
-        fprintf(stderr, "diffstudio sample: %s has no config.json next to it; give --config MODEL.json\n", src);
-        return 2;
-    }
+    if (!cli_run_config("sample", src, config, cfg_path, sizeof cfg_path)) return 2;
     static ds_model_config cfg;
     if (!cli_load_model("sample", cfg_path, &cfg) || !cli_check_runnable("sample", &cfg)) return 1;
 

@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "usage: diffstudio [COMMAND] [ARGS...]\n"
             "\n"
             "Train audio diffusion models of the stable-audio-tools family.\n"
-            "Without a command, opens the studio on configs/example.json.\n"
+            "Without a command, opens the studio on the bundled example (configs/example.studio.json).\n"
             "\n"
             "commands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
@@ -40,7 +40,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 2) {
-        char *def[] = {argv[0], "configs/example.json", NULL};
+        /* The bundled example: its data is synthesised on first use. */
+        if (ui_example_data(".cache/example-data", 48, 1, 16000, 0.512, true) != 0) return 1;
+        char *def[] = {argv[0], "configs/example.studio.json", NULL};
         return cmd_studio(2, def);
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
