@@ -46,7 +46,7 @@ static void train(ui_layout *l) {
     l->n_panes = 5;
     int log = clampi(b.h / 4, 3, 12);
     int top = b.h - log;
-    int sw = clampi(b.w / 4, 24, 34);
+    int sw = clampi(b.w * 3 / 10, 26, 36);
     if (b.w < 60) sw = b.w; /* very narrow: status above the chart */
     if (sw == b.w) {
         int sh = clampi(top / 3, 4, 8);

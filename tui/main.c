@@ -22,7 +22,7 @@ static void usage(FILE *f) {
             "usage: diffstudio [COMMAND] [ARGS...]\n"
             "\n"
             "Train audio diffusion models of the stable-audio-tools family.\n"
-            "Without a command, opens the studio on configs/example.json.\n"
+            "Without a command, opens the studio on configs/example.studio.json.\n"
             "\n"
             "commands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
@@ -40,8 +40,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 2) {
-        char *def[] = {argv[0], "configs/example.json", NULL};
-        return cmd_studio(2, def);
+        char *def[] = {argv[0], NULL};
+        return cmd_studio(1, def);
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);
