@@ -43,7 +43,8 @@ void app_message(app *a, int role, const char *fmt, ...) {
     a->msg_role = role;
     a->msg_time = app_now();
     a->dirty = true;
-    ui_log_push(role == UI_R_ERROR ? UI_LOG_ERROR : role == UI_R_WARN ? UI_LOG_WARN : UI_LOG_INFO, a->msg);
+    if (role != UI_R_NORMAL) /* events worth keeping in the log pane, not hints */
+        ui_log_push(role == UI_R_ERROR ? UI_LOG_ERROR : role == UI_R_WARN ? UI_LOG_WARN : UI_LOG_INFO, a->msg);
 }
 
 bool app_run_active(const app *a) {
@@ -358,15 +359,18 @@ static void draw(app *a) {
         draw_bottom(a, &l);
         if (a->modal.kind != UI_MODAL_NONE) ui_modal_draw(&a->modal, a->w, a->h);
     }
+    double t1 = app_now();
     refresh();
     double ms = (app_now() - t0) * 1e3;
+    a->frame_draw_ms = (t1 - t0) * 1e3;
     a->frame_ms = ms;
     a->frames++;
     a->frame_ms_avg = a->frames == 1 ? ms : 0.95 * a->frame_ms_avg + 0.05 * ms;
     if (ms > a->frame_ms_max) a->frame_ms_max = ms;
     if (a->frame_log) {
-        fprintf(a->frame_log, "frame %lld screen %d %dx%d points %lld ms %.3f\n", (long long)a->frames, a->screen,
-                a->w, a->h, (long long)a->hist.n, ms);
+        fprintf(a->frame_log, "frame %lld screen %d %dx%d points %lld draw %.3f output %.3f ms %.3f\n",
+                (long long)a->frames, a->screen, a->w, a->h, (long long)a->hist.n, a->frame_draw_ms,
+                ms - a->frame_draw_ms, ms);
         fflush(a->frame_log);
     }
     a->dirty = false;

@@ -157,6 +157,7 @@ typedef struct app {
     /* frame statistics (F12, DIFFSTUDIO_FRAME_LOG) */
     bool show_stats;
     double frame_ms, frame_ms_avg, frame_ms_max;
+    double frame_draw_ms; /* of frame_ms: building the frame (the rest is curses writing it out) */
     int64_t frames;
     void *frame_log; /* FILE* */
     /* screens */
@@ -216,6 +217,7 @@ typedef struct ui_plot_series {
     const float *y;
     int role;      /* colour role (term.h) */
     bool band;     /* draw min..max per dot column (raw data) instead of a line */
+    const ui_mmtree *tree; /* the series' min/max pyramid (bands); NULL: thinned point by point */
     const char *name;
 } ui_plot_series;
 typedef struct ui_plot_opts {

@@ -37,7 +37,10 @@ void ui_plot_draw(view_train *vt, ui_rect r, const int64_t *xs, int64_t n, const
     bool any = false;
     for (int k = 0; k < ns; k++) {
         if (!s[k].y) continue;
-        ui_thin(xs, s[k].y, n, o->x0, o->x1, dw, o->log_y, vt->cols[k]);
+        if (s[k].band && !s[k].tree)
+            ui_thin(xs, s[k].y, n, o->x0, o->x1, dw, o->log_y, vt->cols[k]);
+        else /* O(columns · log n): a line needs the last value per column, a band the pyramid */
+            ui_thin_fast(xs, s[k].y, s[k].band ? s[k].tree : NULL, n, o->x0, o->x1, dw, o->log_y, vt->cols[k]);
         ui_range rk;
         if (ui_range_of(vt->cols[k], dw, o->log_y, o->robust, &rk)) {
             range = ui_range_union(range, rk);

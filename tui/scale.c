@@ -71,6 +71,144 @@ int64_t ui_thin(const int64_t *xs, const float *ys, int64_t n, double x0, double
     return used;
 }
 
+/* ---- the min/max pyramid --------------------------------------------------------------------- */
+
+void ui_mmtree_free(ui_mmtree *t) {
+    for (int k = 1; k <= UI_MM_LEVELS; k++) {
+        free(t->mn[k]);
+        free(t->mx[k]);
+        free(t->mnpos[k]);
+    }
+    memset(t, 0, sizeof *t);
+}
+
+static bool mm_reserve(ui_mmtree *t, int64_t need) {
+    if (need <= t->cap) return true;
+    int64_t cap = t->cap ? t->cap : 1024;
+    while (cap < need) cap *= 2;
+    for (int k = 1; k <= UI_MM_LEVELS; k++) {
+        size_t m = (size_t)((cap >> k) + 1);
+        float *a = realloc(t->mn[k], m * sizeof(float));
+        if (a) t->mn[k] = a;
+        float *b = a ? realloc(t->mx[k], m * sizeof(float)) : NULL;
+        if (b) t->mx[k] = b;
+        float *c = b ? realloc(t->mnpos[k], m * sizeof(float)) : NULL;
+        if (c) t->mnpos[k] = c;
+        if (!a || !b || !c) return false;
+    }
+    t->cap = cap;
+    return true;
+}
+
+bool ui_mmtree_push(ui_mmtree *t, const float *ys) {
+    if (!mm_reserve(t, t->n + 1)) return false;
+    int64_t i = t->n;
+    float y = ys[i];
+    bool fin = isfinite(y);
+    for (int k = 1; k <= UI_MM_LEVELS; k++) {
+        int64_t j = i >> k;
+        if ((i & ((INT64_C(1) << k) - 1)) == 0) {
+            t->mn[k][j] = INFINITY;
+            t->mx[k][j] = -INFINITY;
+            t->mnpos[k][j] = INFINITY;
+        }
+        if (!fin) continue;
+        if (y < t->mn[k][j]) t->mn[k][j] = y;
+        if (y > t->mx[k][j]) t->mx[k][j] = y;
+        if (y > 0 && y < t->mnpos[k][j]) t->mnpos[k][j] = y;
+    }
+    t->n++;
+    return true;
+}
+
+bool ui_mmtree_rebuild(ui_mmtree *t, const float *ys, int64_t n) {
+    t->n = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (!ui_mmtree_push(t, ys)) return false;
+    return true;
+}
+
+bool ui_mmtree_query(const ui_mmtree *t, const float *ys, int64_t i0, int64_t i1, float *mn, float *mx, float *mnpos) {
+    float a = INFINITY, b = -INFINITY, c = INFINITY;
+    if (i1 > t->n) i1 = t->n;
+    int64_t i = i0;
+    while (i < i1) {
+        int k = 0; /* the largest aligned block that starts at i and fits */
+        while (k < UI_MM_LEVELS && (i & ((INT64_C(2) << k) - 1)) == 0 && i + (INT64_C(2) << k) <= i1) k++;
+        if (k == 0) {
+            float y = ys[i];
+            if (isfinite(y)) {
+                if (y < a) a = y;
+                if (y > b) b = y;
+                if (y > 0 && y < c) c = y;
+            }
+            i++;
+        } else {
+            int64_t j = i >> k;
+            if (t->mn[k][j] < a) a = t->mn[k][j];
+            if (t->mx[k][j] > b) b = t->mx[k][j];
+            if (t->mnpos[k][j] < c) c = t->mnpos[k][j];
+            i += INT64_C(1) << k;
+        }
+    }
+    *mn = a;
+    *mx = b;
+    *mnpos = c;
+    return a <= b;
+}
+
+void ui_thin_fast(const int64_t *xs, const float *ys, const ui_mmtree *t, int64_t n, double x0, double x1, int ncols,
+                  bool positive_only, ui_col *cols) {
+    if (ncols <= 0) return;
+    memset(cols, 0, (size_t)ncols * sizeof *cols);
+    if (n <= 0 || x1 < x0) return;
+    double span = x1 - x0, k = span > 0 ? ncols / span : 0;
+    int64_t i = ui_lower_bound(xs, n, x0);
+    int64_t end = i;
+    { /* first x > x1 */
+        int64_t lo = i, hi = n;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if ((double)xs[mid] <= x1)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        end = lo;
+    }
+    for (int c = 0; c < ncols && i < end; c++) {
+        /* the first index whose column (as ui_thin computes it) is past c */
+        int64_t lo = i, hi = end;
+        while (lo < hi) {
+            int64_t mid = lo + (hi - lo) / 2;
+            int cm = span > 0 ? (int)(((double)xs[mid] - x0) * k) : ncols - 1;
+            if (cm >= ncols) cm = ncols - 1;
+            if (cm <= c)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int64_t i1 = lo;
+        if (i1 == i) continue;
+        ui_col *col = &cols[c];
+        int64_t j = i1 - 1; /* last qualifying value */
+        while (j >= i && (!isfinite(ys[j]) || (positive_only && ys[j] <= 0))) j--;
+        if (j >= i) {
+            col->last = ys[j];
+            col->n = (int)(i1 - i);
+            if (t) {
+                float mn, mx, mnpos;
+                ui_mmtree_query(t, ys, i, i1, &mn, &mx, &mnpos);
+                col->min = positive_only ? mnpos : mn;
+                col->max = mx;
+            } else {
+                col->min = col->max = col->last;
+            }
+        }
+        i = i1;
+    }
+}
+
 static int cmp_float(const void *a, const void *b) {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);

@@ -42,6 +42,31 @@ typedef struct ui_col {
 int64_t ui_thin(const int64_t *xs, const float *ys, int64_t n, double x0, double x1, int ncols, bool positive_only,
                 ui_col *cols);
 
+/* A min/max pyramid over a growing series, so that thinning costs O(columns · log n) however
+ * long the history is: level k (1..UI_MM_LEVELS) keeps, for every aligned block of 2^k points,
+ * the minimum, the maximum and the minimum of the positive values (non-finite values left
+ * out; empty: +inf/-inf). Appending updates one entry per level. */
+#define UI_MM_LEVELS 16
+typedef struct ui_mmtree {
+    int64_t n, cap;
+    float *mn[UI_MM_LEVELS + 1], *mx[UI_MM_LEVELS + 1], *mnpos[UI_MM_LEVELS + 1]; /* [k][j], k >= 1 */
+} ui_mmtree;
+
+void ui_mmtree_free(ui_mmtree *t);
+/* Appends ys[t->n] (the caller appends to ys first). False when out of memory. */
+bool ui_mmtree_push(ui_mmtree *t, const float *ys);
+/* Rebuilds for the first n values of ys (after the series was cut back). */
+bool ui_mmtree_rebuild(ui_mmtree *t, const float *ys, int64_t n);
+/* min, max and min of the positives over ys[i0..i1), non-finite left out; false if none. */
+bool ui_mmtree_query(const ui_mmtree *t, const float *ys, int64_t i0, int64_t i1, float *mn, float *mx, float *mnpos);
+
+/* ui_thin's columns through the pyramid: the same points land in the same columns, min and
+ * max are exact, last is the last qualifying value; n counts the points in the column's range
+ * (0 when none qualifies). With t == NULL only `last` is computed (min = max = last): enough
+ * for a line, at O(columns · log n). */
+void ui_thin_fast(const int64_t *xs, const float *ys, const ui_mmtree *t, int64_t n, double x0, double x1, int ncols,
+                  bool positive_only, ui_col *cols);
+
 /* Index of the first x >= v in an ascending array (n if none). */
 int64_t ui_lower_bound(const int64_t *xs, int64_t n, double v);
 

@@ -19,12 +19,15 @@ void ui_series_free(ui_series *s) {
     free(s->grad);
     free(s->time);
     for (int k = 0; k < UI_BUCKETS; k++) free(s->bucket[k]);
+    ui_mmtree_free(&s->tree_loss);
+    ui_mmtree_free(&s->tree_grad);
     double w = s->weight;
     ui_series_init(s, w);
 }
 
 void ui_series_clear(ui_series *s) {
     s->n = 0;
+    s->tree_loss.n = s->tree_grad.n = 0;
     s->n_marks = 0;
     s->has_buckets = false;
     ui_ema_init(&s->ema, s->weight);
@@ -63,6 +66,8 @@ bool ui_series_push(ui_series *s, const ui_metric *m) {
         s->n = ui_lower_bound(s->step, s->n, (double)m->step);
         if (s->n_marks < UI_RESUME_MARKS) s->marks[s->n_marks++] = m->step;
         resmooth(s);
+        if (!ui_mmtree_rebuild(&s->tree_loss, s->loss, s->n) || !ui_mmtree_rebuild(&s->tree_grad, s->grad, s->n))
+            return false;
     }
     bool any_bucket = false;
     for (int k = 0; k < UI_BUCKETS; k++) any_bucket = any_bucket || isfinite(m->bucket[k]);
@@ -86,6 +91,7 @@ bool ui_series_push(ui_series *s, const ui_metric *m) {
     s->smooth[i] = ui_ema_push(&s->ema, m->loss);
     if (s->has_buckets)
         for (int k = 0; k < UI_BUCKETS; k++) s->bucket[k][i] = m->bucket[k];
+    if (!ui_mmtree_push(&s->tree_loss, s->loss) || !ui_mmtree_push(&s->tree_grad, s->grad)) return false;
     s->n++;
     s->version++;
     return true;

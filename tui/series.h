@@ -31,6 +31,7 @@ typedef struct ui_series {
     float *bucket[UI_BUCKETS]; /* allocated when the first bucket value arrives */
     double *time;
     bool has_buckets;
+    ui_mmtree tree_loss, tree_grad; /* min/max pyramids: charts of 100 000 points cost O(columns) */
     double weight;
     ui_ema ema;
     int n_marks;

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "loglines.h"
 #include "run_spec.h"
+#include "ustr.h"
 
 static const char *base(const char *p) {
     const char *s = strrchr(p, '/');
@@ -31,7 +32,10 @@ bool app_save_all(app *a) {
 }
 
 void app_open_run(app *a, const char *run_dir) {
-    snprintf(a->run_dir, sizeof a->run_dir, "%s", run_dir);
+    char dir[DS_PATH_LEN];
+    ui_strlcpy(dir, run_dir, sizeof dir); /* run_dir may be a->run_dir itself */
+    run_dir = dir;
+    ui_strlcpy(a->run_dir, dir, sizeof a->run_dir);
     ui_series_clear(&a->hist);
     int bad = 0;
     if (run_dir[0]) ui_metrics_load(run_dir, &a->hist, &bad);

@@ -147,10 +147,12 @@ static void refresh_vis(app *a) {
         v->vis = n;
         v->cap_vis = l->n;
     }
+    bool follow = v->sel == 0 && !view_demos_playing(a); /* at the newest: stay there as renders arrive */
     v->n_vis = 0;
     for (int i = 0; i < l->n; i++)
         if (v->show_whole || l->v[i].index >= 0) v->vis[v->n_vis++] = i;
     v->vis_version = l->version;
+    if (follow && v->n_vis) ui_strlcpy(v->sel_path, l->v[v->vis[0]].path, sizeof v->sel_path);
 find:
     if (!v->sel_path[0] && v->n_vis) snprintf(v->sel_path, sizeof v->sel_path, "%s", l->v[v->vis[0]].path);
     v->sel = 0;

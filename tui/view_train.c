@@ -140,24 +140,24 @@ static void chart(app *a, ui_rect r, ui_chart_kind kind, bool main) {
     bool log_y = v->log_scale;
     switch (kind) {
     case UI_CHART_LOSS:
-        if (v->show_raw) s[ns++] = (ui_plot_series){h->loss, UI_R_RAW, true, "raw"};
-        s[ns++] = (ui_plot_series){h->smooth, UI_R_SMOOTH, false, "smoothed"};
+        if (v->show_raw) s[ns++] = (ui_plot_series){h->loss, UI_R_RAW, true, &h->tree_loss, "raw"};
+        s[ns++] = (ui_plot_series){h->smooth, UI_R_SMOOTH, false, NULL, "smoothed"};
         snprintf(title, sizeof title, "loss: %ssmoothed (weight %.3g)", v->show_raw ? "raw min/max, " : "", h->weight);
         break;
     case UI_CHART_LR:
-        s[ns++] = (ui_plot_series){h->lr, UI_R_SERIES2, false, "lr"};
+        s[ns++] = (ui_plot_series){h->lr, UI_R_SERIES2, false, NULL, "lr"};
         snprintf(title, sizeof title, "learning rate");
         log_y = main && v->log_scale;
         break;
     case UI_CHART_GRAD:
-        s[ns++] = (ui_plot_series){h->grad, UI_R_SERIES2, main && v->show_raw, "grad norm"};
+        s[ns++] = (ui_plot_series){h->grad, UI_R_SERIES2, main && v->show_raw, &h->tree_grad, "grad norm"};
         snprintf(title, sizeof title, "grad norm");
         log_y = main && v->log_scale;
         break;
     case UI_CHART_BUCKETS:
         if (h->has_buckets)
             for (int k = 0; k < UI_BUCKETS && ns < UI_PLOT_MAX; k++)
-                s[ns++] = (ui_plot_series){h->bucket[k], UI_R_BUCKET0 + k, false, "bucket"};
+                s[ns++] = (ui_plot_series){h->bucket[k], UI_R_BUCKET0 + k, false, NULL, "bucket"};
         snprintf(title, sizeof title, "loss by noise level (t buckets 0.0..0.9, blue to yellow)");
         break;
     default: return;

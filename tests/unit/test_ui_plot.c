@@ -2,6 +2,8 @@
  * columns with min/max (spikes survive), y ranges, ticks and labels, Braille cell encoding
  * and the glyph fallbacks. */
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -105,6 +107,83 @@ static void test_thin(void) {
     double ms = ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6) / 10;
     fprintf(stderr, "thin 100000 points to 200 columns: %.3f ms\n", ms);
     CHECK(big[ui_scale_col(77777, 0, BIG - 1, 200)].max == 1000);
+    free(bx);
+    free(by);
+    free(xs);
+    free(ys);
+}
+
+/* The pyramid gives exactly ui_thin's columns (min, max, last, empty or not), for every
+ * window, width and scale, with non-finite and negative values about. */
+static void test_thin_fast(void) {
+    enum { N = 5000 };
+    int64_t *xs = malloc(N * sizeof *xs);
+    float *ys = malloc(N * sizeof *ys);
+    ui_mmtree t = {0};
+    uint64_t r = 12345;
+    int64_t x = 0;
+    for (int i = 0; i < N; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        x += 1 + (int64_t)((r >> 60) & 1); /* steps with gaps */
+        xs[i] = x;
+        double u = (double)((r >> 11) & 0xfffff) / 0x100000;
+        ys[i] = (float)(u * 2 - 0.3);
+        if ((r >> 40) % 37 == 0) ys[i] = NAN;
+        if (i == 3001) ys[i] = 99; /* a spike */
+        CHECK(ui_mmtree_push(&t, ys));
+    }
+    CHECK(t.n == N);
+    int mismatches = 0;
+    ui_col a[300], b[300];
+    const double windows[][2] = {{0, (double)x}, {1, 2}, {100, 4321}, {5000, 5050}, {(double)x - 10, (double)x}, {7, 7}};
+    const int widths[] = {1, 3, 64, 300};
+    for (size_t w = 0; w < sizeof windows / sizeof *windows; w++)
+        for (size_t k = 0; k < sizeof widths / sizeof *widths; k++)
+            for (int pos = 0; pos < 2; pos++) {
+                ui_thin(xs, ys, N, windows[w][0], windows[w][1], widths[k], pos, a);
+                ui_thin_fast(xs, ys, &t, N, windows[w][0], windows[w][1], widths[k], pos, b);
+                for (int c = 0; c < widths[k]; c++) {
+                    bool ok = (a[c].n > 0) == (b[c].n > 0);
+                    if (ok && a[c].n) ok = a[c].min == b[c].min && a[c].max == b[c].max && a[c].last == b[c].last;
+                    if (!ok && mismatches++ < 3)
+                        fprintf(stderr, "window %zu width %d pos %d col %d: %d %g %g %g vs %d %g %g %g\n", w, widths[k], pos,
+                                c, a[c].n, a[c].min, a[c].max, a[c].last, b[c].n, b[c].min, b[c].max, b[c].last);
+                }
+            }
+    CHECK(mismatches == 0);
+    /* a line needs only the last value */
+    ui_thin_fast(xs, ys, NULL, N, 0, (double)x, 64, false, b);
+    ui_thin(xs, ys, N, 0, (double)x, 64, false, a);
+    int lines_ok = 1;
+    for (int c = 0; c < 64; c++) lines_ok &= a[c].last == b[c].last && b[c].min == b[c].last;
+    CHECK(lines_ok);
+    /* queries and a rebuild after cutting back */
+    float mn, mx, mp;
+    CHECK(ui_mmtree_query(&t, ys, 0, N, &mn, &mx, &mp) && mx == 99 && mn < 0 && mp > 0);
+    CHECK(ui_mmtree_rebuild(&t, ys, 3000));
+    CHECK(ui_mmtree_query(&t, ys, 0, 3000, &mn, &mx, &mp) && mx < 99);
+    ys[0] = NAN;
+    CHECK(!ui_mmtree_query(&t, ys, 0, 1, &mn, &mx, &mp));
+    ui_mmtree_free(&t);
+
+    /* 100 000 points, with the pyramid: the cost no longer grows with the history */
+    enum { BIG = 100000 };
+    int64_t *bx = malloc(BIG * sizeof *bx);
+    float *by = malloc(BIG * sizeof *by);
+    ui_mmtree bt = {0};
+    for (int i = 0; i < BIG; i++) {
+        bx[i] = i;
+        by[i] = (float)(1.0 / (1 + i * 0.001));
+        ui_mmtree_push(&bt, by);
+    }
+    ui_col big[400];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int rep = 0; rep < 100; rep++) ui_thin_fast(bx, by, &bt, BIG, 0, BIG - 1, 400, false, big);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "thin 100000 points to 400 columns through the pyramid: %.3f ms\n",
+            ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6) / 100);
+    ui_mmtree_free(&bt);
     free(bx);
     free(by);
     free(xs);
@@ -237,6 +316,7 @@ static void test_braille(void) {
 int main(void) {
     test_smoothing();
     test_thin();
+    test_thin_fast();
     test_range_and_rows();
     test_ticks();
     test_braille();
