@@ -22,7 +22,7 @@
 #include "run_spec.h"
 #include "widgets.h"
 
-#define FRAME_MS 50   /* data-driven redraws: at most 20 per second */
+#define FRAME_MS 100  /* data-driven redraws: at most 10 per second (keys redraw at once) */
 #define MESSAGE_S 8.0 /* how long a status message stays */
 
 static const char *SCREEN_NAMES[UI_SCREEN_COUNT] = {"Config", "Train", "Demos", "Runs"};

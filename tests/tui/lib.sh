@@ -94,9 +94,14 @@ JSON
 ds_start() {
     envs="HOME=$DS_DIR/home LANG=C.UTF-8 LC_ALL=C.UTF-8 $*"
     echo 'set -g default-terminal tmux-256color' > "$DS_DIR/tmux.conf"
-    tmux -L "$DS_SOCK" -f "$DS_DIR/tmux.conf" new-session -d -s s -x 100 -y 30 -c "$DS_DIR" \
+    n=0
+    until tmux -L "$DS_SOCK" -f "$DS_DIR/tmux.conf" new-session -d -s s -x 100 -y 30 -c "$DS_DIR" \
         "stty -g > stty.before; env $envs '$DS_BIN' studio studio.json; echo EXIT=\$?; stty -g > stty.after; exec sleep 600" \
-        || ds_fail "tmux did not start"
+        2>/dev/null; do
+        n=$((n + 1)) # a server that was just killed may still hold the socket
+        [ $n -lt 20 ] || ds_fail "tmux did not start"
+        sleep 0.2
+    done
     ds_wait "1 Config" 20
 }
 
