@@ -681,7 +681,7 @@ void view_config_action(app *a, ui_action act, int key) {
         else app_message(a, UI_R_OK, "no problems in this file");
         break;
     case UA_CFG_SEARCH:
-        ui_modal_prompt(&a->modal, MP_CFG_SEARCH, "find a key", UI_EDIT_TEXT, v->search, "part of a key or path");
+        ui_modal_prompt(&a->modal, MP_CFG_SEARCH, "find a key", UI_EDIT_TEXT, "", "part of a key or path (n: the next match)");
         break;
     case UA_CFG_SEARCH_NEXT:
         if (d && v->search[0]) {

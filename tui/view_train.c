@@ -96,9 +96,9 @@ static void draw_status(app *a, ui_rect r) {
     y = field(y, in, "Device", UI_R_NORMAL, "%s", st->device[0] ? st->device : "-");
     y = field(y, in, "Run dir", UI_R_NORMAL, "%s", st->run_dir[0] ? st->run_dir : a->run_dir);
     if (st->last_checkpoint_step > 0)
-        y = field(y, in, "Checkpoint", UI_R_NORMAL, "step %lld", (long long)st->last_checkpoint_step);
+        y = field(y, in, "Last ckpt", UI_R_NORMAL, "step %lld", (long long)st->last_checkpoint_step);
     else
-        y = field(y, in, "Checkpoint", UI_R_DIM, "none yet");
+        y = field(y, in, "Last ckpt", UI_R_DIM, "none yet");
     if (st->last_demo_step > 0)
         y = field(y, in, "Demos", UI_R_NORMAL, "step %lld, %.1f s", (long long)st->last_demo_step,
                   st->last_demo_seconds);

@@ -37,6 +37,23 @@ static int utf8_next(const char *s, uint32_t *cp) {
     return len;
 }
 
+/* Stand-ins for the few non-ASCII characters the studio's own text uses. */
+static int ascii_for(uint32_t cp) {
+    switch (cp) {
+    case 0x00B7: return '-'; /* · */
+    case 0x2026: return '.'; /* … */
+    case 0x2190: case 0x25C0: return '<';
+    case 0x2192: case 0x25B6: return '>';
+    case 0x2191: return '^';
+    case 0x2193: return 'v';
+    case 0x25A0: return '#';
+    case 0x23F8: return '|';
+    case 0x2500: return '-';
+    case 0x2502: return '|';
+    default: return '?';
+    }
+}
+
 static int cp_cols(uint32_t cp) {
     if (cp < 0x80) return cp >= 32 ? 1 : 0;
     int w = wcwidth((wchar_t)cp);
@@ -84,7 +101,7 @@ static int put(int y, int x, int maxw, int attr, const char *s, bool cut) {
         } else if (g_utf8) {
             addnstr(p, len);
         } else {
-            addch('?');
+            addch((chtype)ascii_for(cp));
             w = 1;
         }
         cols += w;
@@ -149,35 +166,38 @@ ui_rect ui_pane(ui_rect r, const char *title, const char *right, bool focus) {
     return in;
 }
 
+static int cols_between(const char *a, const char *b) {
+    char buf[1024];
+    size_t n = (size_t)(b - a) < sizeof buf - 1 ? (size_t)(b - a) : sizeof buf - 1;
+    memcpy(buf, a, n);
+    buf[n] = 0;
+    return ui_text_cols(buf);
+}
+
 int ui_wrap(int y, int x, int w, int maxh, int attr, const char *text) {
     if (w <= 0 || maxh <= 0) return 0;
     int rows = 0;
     const char *p = text;
     while (*p && rows < maxh) {
-        /* take words while they fit */
-        const char *line = p, *end = p, *q = p;
-        int cols = 0;
+        /* the longest run of whole words (spaces kept as written) that fits in w columns */
+        const char *best = NULL, *q = p;
         while (*q && *q != '\n') {
-            const char *ws = q;
-            while (*q && *q != ' ' && *q != '\n') q++;
-            char word[512];
-            snprintf(word, sizeof word, "%.*s", (int)(q - ws), ws);
-            int wc = ui_text_cols(word);
-            if (cols && cols + 1 + wc > w) {
-                q = ws;
-                break;
-            }
-            cols += (cols ? 1 : 0) + wc;
-            end = q;
-            while (*q == ' ') q++;
-            if (cols >= w) break;
+            const char *s = q;
+            while (*s == ' ') s++;
+            while (*s && *s != ' ' && *s != '\n') s++;
+            if (cols_between(p, s) > w) break;
+            best = q = s;
         }
-        if (end == line) end = q > line ? q : line + 1; /* one long word: cut */
+        if (!best) { /* one word longer than the line: cut it */
+            best = p;
+            while (*best && *best != '\n' && cols_between(p, best + 1) <= w) best++;
+            if (best == p) best = p + 1;
+        }
         char buf[1024];
-        snprintf(buf, sizeof buf, "%.*s", (int)(end - line), line);
-        ui_put_cut(y + rows, x, w, attr, buf);
+        snprintf(buf, sizeof buf, "%.*s", (int)(best - p), p);
+        ui_put(y + rows, x, w, attr, buf);
         rows++;
-        p = end;
+        p = best;
         while (*p == ' ') p++;
         if (*p == '\n') p++;
     }

@@ -121,6 +121,19 @@ ds_wait() {
     ds_fail "waited ${2:-20} s for /$1/"
 }
 
+# ds_wait_line N REGEX [SECONDS]: until line N of the screen matches (e.g. the hint line after
+# a resize: only a redrawn screen has it there).
+ds_wait_line() {
+    limit=$(( ${3:-20} * 10 ))
+    i=0
+    while [ $i -lt $limit ]; do
+        ds_screen | sed -n "${1}p" | grep -Eq -- "$2" && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    ds_fail "waited ${3:-20} s for line $1 to match /$2/"
+}
+
 # The number after a label on the screen (e.g. ds_field Step → 123).
 ds_field() { ds_screen | sed -n "s/.*$1  *\([0-9][0-9]*\).*/\1/p" | head -1; }
 

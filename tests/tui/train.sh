@@ -25,11 +25,12 @@ ds_screen | grep -q "loss: raw min/max, smoothed" || ds_fail "no loss chart"
 ds_screen | grep -Eq "⣿|⡇|⠁|⢸" || ds_fail "no Braille dots in the chart"
 # resize mid-run: small, then large
 tmux -L "$DS_SOCK" resize-window -t s -x 80 -y 24
-ds_wait "Grad norm"
-[ "$(ds_screen | wc -l)" -le 24 ] || ds_fail "not redrawn at 80x24"
-ds_screen | grep -q "q quit" || ds_fail "no key hints at 80x24"
+ds_wait_line 23 "^ q quit"   # the hint line sits above the status line of the new size
+ds_screen | grep -q "Grad norm" || ds_fail "no status panel at 80x24"
 ds_screen | grep -q "─ log" || ds_fail "no log pane at 80x24"
+ds_screen | grep -q "loss: raw" || ds_fail "no chart at 80x24"
 tmux -L "$DS_SOCK" resize-window -t s -x 160 -y 50
+ds_wait_line 49 "^ q quit"
 ds_wait "learning rate"
 ds_screen | grep -q "grad norm" || ds_fail "no side charts at 160x50"
 s3=$(ds_field Step)
