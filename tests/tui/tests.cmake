@@ -11,3 +11,5 @@ foreach(t ${DS_TUI_SCENARIOS})
   endif()
   set_tests_properties(tui_${t} PROPERTIES SKIP_RETURN_CODE 77 LABELS "tui" TIMEOUT 120 ENVIRONMENT "${_env}")
 endforeach()
+# The UI thread, the worker and the audio threads together: also under ThreadSanitizer.
+set_tests_properties(tui_train tui_demo_play PROPERTIES LABELS "tui;thread")
