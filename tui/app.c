@@ -1,8 +1,9 @@
-/* The studio's event loop (see app.h): one thread, one poll() on the terminal, the worker's
- * wake fd and the signal pipe. Every turn drains keys and signals, copies what the worker
+/* The studio's event loop (see app.h): one thread, one poll() on the terminal, the signal
+ * pipe and the worker's wake fd. Every turn drains keys and signals, copies what the worker
  * published, and draws a frame if anything changed: at once after a key, at most every
- * FRAME_MS for data (so a fast run does not spend its CPU on redraws). While playing, a
- * short timer moves the play cursor; otherwise poll() sleeps until something happens. */
+ * FRAME_MS for data (a fast run publishes every step; the UI reads it ten times a second).
+ * While playing, a short timer moves the play cursor; otherwise poll() sleeps until
+ * something happens. */
 #include "app.h"
 
 #include <errno.h>
@@ -520,14 +521,21 @@ int ui_studio_run(const char *file, char *errbuf, size_t n) {
     if (a->screen == UI_SCREEN_RUNS) view_runs_refresh(a);
     app_message(a, UI_R_NORMAL, "diffstudio: %s. Press ? for the keys of each screen.", file);
     a->dirty = true;
-    double last_frame = 0;
+    double last_frame = 0, next_update = 0;
     bool key_frame = true;
     while (!a->done) {
         int timeout = -1;
         double now = app_now();
+        /* While a run is going, the worker publishes every step; its output is read at most
+         * every FRAME_MS (its wake fd is left out of poll() until then), so a fast run does
+         * not wake the UI a hundred times a second. Idle, every publish is read at once. */
+        bool busy = app_run_active(a) && !a->quitting;
+        bool watch = !busy || now >= next_update;
+        if (!watch) timeout = (int)((next_update - now) * 1e3) + 1;
         if (a->dirty) {
             double wait = key_frame ? 0 : last_frame + FRAME_MS / 1e3 - now;
-            timeout = wait > 0 ? (int)(wait * 1e3) + 1 : 0;
+            int t = wait > 0 ? (int)(wait * 1e3) + 1 : 0;
+            if (timeout < 0 || t < timeout) timeout = t;
         }
         if (view_demos_playing(a) && (timeout < 0 || timeout > 40)) timeout = 40;
         if (a->msg[0] && !a->quitting) {
@@ -536,10 +544,9 @@ int ui_studio_run(const char *file, char *errbuf, size_t n) {
             if (timeout < 0 || left < timeout) timeout = left;
         }
         struct pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0},
-                                {ds_worker_wake_fd(a->worker), POLLIN, 0},
-                                {ui_term_signal_fd(), POLLIN, 0}};
-        if (timeout != 0 && poll(fds, 3, timeout) < 0 && errno != EINTR) break;
-        if (fds[1].revents) ds_worker_clear_wake(a->worker);
+                                {ui_term_signal_fd(), POLLIN, 0},
+                                {ds_worker_wake_fd(a->worker), POLLIN, 0}};
+        if (timeout != 0 && poll(fds, watch ? 3 : 2, timeout) < 0 && errno != EINTR) break;
         int sig = ui_term_signal();
         if (sig) on_signal(a, sig);
         int key, nkeys = 0;
@@ -548,9 +555,13 @@ int ui_studio_run(const char *file, char *errbuf, size_t n) {
             nkeys++;
         }
         if (nkeys) key_frame = true;
-        update(a);
-        if (a->msg[0] && !a->quitting && app_now() - a->msg_time >= MESSAGE_S) a->dirty = true;
         now = app_now();
+        if (nkeys || sig || !busy || now >= next_update) {
+            ds_worker_clear_wake(a->worker);
+            update(a);
+            next_update = now + FRAME_MS / 1e3;
+        }
+        if (a->msg[0] && !a->quitting && now - a->msg_time >= MESSAGE_S) a->dirty = true;
         if (a->dirty && (key_frame || now - last_frame >= FRAME_MS / 1e3)) {
             draw(a);
             last_frame = now;
