@@ -2,8 +2,7 @@
  *   check FILE...   every problem as file:line:col: error|warning: path: message
  *                   (exit 1 if any error, 0 otherwise, 2 on usage errors)
  *   show FILE       the effective config: every key that applies, defaults marked
- *   schema [PATH]   the schema table as text
- * ui_config_show is also what `diffstudio studio FILE` prints until the studio exists. */
+ *   schema [PATH]   the schema table as text */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

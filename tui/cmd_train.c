@@ -17,6 +17,7 @@
 #include "engine/config_doc.h"
 #include "engine/worker.h"
 #include "run_io.h"
+#include "run_spec.h"
 
 static volatile sig_atomic_t g_interrupts;
 
@@ -49,6 +50,15 @@ static void log_cb(ds_log_level level, const char *line, void *user) {
     clear_line();
     fprintf(stderr, "%s%s\n", tag[level], line);
     pthread_mutex_unlock(&g_out);
+}
+
+static void print_diags(const ds_diag_list *d) {
+    char line[2048];
+    for (int i = 0; i < d->n; i++) {
+        ds_diag_format(&d->items[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (d->n_dropped) fprintf(stderr, "(%d more problems not shown)\n", d->n_dropped);
 }
 
 static void fmt_eta(double s, char *buf, size_t n) {
@@ -153,9 +163,20 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (bad) return 2;
+    ds_diag_list diags;
+    ds_diag_list_init(&diags);
+    ds_err err = {0};
     if (file) {
         bool is_model;
-        if (!cli_load_studio("train", file, sc, &is_model)) return 1;
+        ds_status s = ui_studio_load(file, sc, &is_model, &diags, &err);
+        print_diags(&diags);
+        if (s != DS_OK) {
+            if (diags.n_errors == 0) fprintf(stderr, "diffstudio train: %s\n", err.msg);
+            ds_diag_list_free(&diags);
+            return 1;
+        }
+        ds_diag_list_free(&diags);
+        ds_diag_list_init(&diags);
     }
     if (config) snprintf(sc->model_config, sizeof sc->model_config, "%s", config);
     if (dataset) snprintf(sc->dataset_config, sizeof sc->dataset_config, "%s", dataset);
@@ -166,23 +187,22 @@ int cmd_train(int argc, char **argv) {
     if (threads >= 0) sc->threads = (int)threads;
     if (ckpt > 0) sc->checkpoint_every = (int)ckpt;
     if (accum > 0) sc->accum_batches = (int)accum;
-    if (!sc->model_config[0]) {
-        fprintf(stderr, "diffstudio train: no model config (give a studio file, a model config or --config)\n");
-        return 2;
+    ds_studio_config studio = *sc;
+    ds_status s = ui_run_spec_build(&studio, NULL, &spec, &diags, &err);
+    print_diags(&diags);
+    int n_errors = diags.n_errors;
+    ds_diag_list_free(&diags);
+    if (s != DS_OK) {
+        bool usage_error = !strncmp(err.msg, "no ", 3); /* no model config, no data */
+        if (s == DS_ERR_UNSUPPORTED)
+            fprintf(stderr, "diffstudio train: this model cannot run here (see above)\n");
+        else if (usage_error || n_errors == 0)
+            fprintf(stderr, "diffstudio train: %s\n", err.msg);
+        return usage_error ? 2 : 1;
     }
-    if (!sc->dataset_config[0]) {
-        fprintf(stderr, "diffstudio train: no data (set dataset_config in the studio file, or --dataset FOLDER)\n");
-        return 2;
-    }
-    if (!cli_load_model("train", sc->model_config, &spec.model)) return 1;
-    if (!cli_check_runnable("train", &spec.model)) return 1;
-    snprintf(spec.model_json_path, sizeof spec.model_json_path, "%s", sc->model_config);
-    snprintf(spec.dataset, sizeof spec.dataset, "%s", sc->dataset_config);
     if (init) snprintf(spec.init_weights, sizeof spec.init_weights, "%s", init);
     spec.resume = resume;
-    spec.max_steps = steps > 0 ? steps : sc->max_steps;
-    ui_run_io_opts io = {sc->num_workers > 0 ? sc->num_workers : 2, sc->cache_bytes};
-    spec.io = ui_run_io(&io);
+    if (steps > 0) spec.max_steps = steps;
 
     g_tty = cli_isatty_out();
     ds_log_set(log_cb, NULL);
@@ -194,7 +214,6 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
 
     ds_worker *w;
-    ds_err err = {0};
     if (ds_worker_create(&w, &err) != DS_OK || ds_worker_start(w, &spec, &err) != DS_OK) {
         fprintf(stderr, "diffstudio train: %s\n", err.msg);
         return 1;

@@ -42,8 +42,8 @@ int main(int argc, char **argv) {
     if (argc < 2) {
         /* The bundled example: its data is synthesised on first use. */
         if (ui_example_data(".cache/example-data", 48, 1, 16000, 0.512, true) != 0) return 1;
-        char *def[] = {argv[0], "configs/example.studio.json", NULL};
-        return cmd_studio(2, def);
+        char *def[] = {argv[0], NULL};
+        return cmd_studio(1, def);
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].fn(argc - 1, argv + 1);

@@ -1,5 +1,7 @@
 #include "core/assert.h"
 
+#include "engine/log.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
