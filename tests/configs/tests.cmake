@@ -10,6 +10,7 @@ file(GLOB DS_GOOD_CONFIGS CONFIGURE_DEPENDS
      ${DS_TESTS_DIR}/sat-configs/*.json ${DS_TESTS_DIR}/bench-configs/*.json
      ${DS_TESTS_DIR}/fixtures/*/config.json ${CMAKE_SOURCE_DIR}/configs/*.json)
 add_test(NAME config_check_good COMMAND diffstudio config check ${DS_GOOD_CONFIGS})
+set_tests_properties(config_check_good PROPERTIES FIXTURES_REQUIRED example_data)
 
 # The effective config of SAT's own SA2.0 config: defaults marked, values as written.
 add_test(NAME config_show_sat COMMAND diffstudio config show
