@@ -80,7 +80,6 @@ int cu_matmul(ds_device *d, const char *op, bool ta, bool tb, int64_t M, int64_t
     }
     if (bias && (beta != 0.0f || align_of(bias) < 16)) return -1;
     cudaDataType it = cu_cuda_type(in);
-    int esz = in == CU_F32 ? 4 : 2;
     cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
     uint64_t ar = tb ? K : N, ac = tb ? N : K; // A_cm = B_row
     uint64_t br = ta ? M : K, bc = ta ? K : M; // B_cm = A_row
@@ -170,7 +169,6 @@ int cu_matmul(ds_device *d, const char *op, bool ta, bool tb, int64_t M, int64_t
     if (ok)
         ok = CU_CHECK(d, op, cublasLtMatmul(c->lt, desc, &alpha, B, la, A, lb, &beta, C, lc, C, lc, &e->algo, c->lt_ws,
                                             c->lt_ws_bytes, c->stream));
-    (void)esz;
     if (pref) cublasLtMatmulPreferenceDestroy(pref);
     if (lc) cublasLtMatrixLayoutDestroy(lc);
     if (lb) cublasLtMatrixLayoutDestroy(lb);

@@ -243,6 +243,15 @@ int cu_cudnn_conv_bwd(ds_device *, const ds_conv_geom *, const float *, const fl
 
 #endif
 
+extern "C" int ds_cuda_has_cudnn(ds_device *d) {
+    if (!d || d->kind != DS_DEV_CUDA) return 0;
+#ifdef DS_HAVE_CUDNN
+    return cu(d)->use_cudnn ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
 // Test hook: cuDNN convolutions on/off for one device (parity tests compare both paths).
 extern "C" void ds_cuda_use_cudnn(ds_device *d, int on) {
 #ifdef DS_HAVE_CUDNN

@@ -1,5 +1,6 @@
 /* Device selection, the sticky error, and allocation bookkeeping (see device.h). */
 #include "device/device.h"
+#include "engine/device.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,4 +157,33 @@ double ds_device_peak_bf16_tflops(const char *n) {
     if (strstr(n, "L4")) return 121.0;
     if (strstr(n, "B200")) return 2250.0;
     return 0;
+}
+
+/* ---- the public face (engine/device.h) ---- */
+
+void ds_device_query(const char *name, ds_device_info *out) {
+    memset(out, 0, sizeof *out);
+    if (!name || !strcmp(name, "cpu")) {
+        out->available = true;
+        snprintf(out->name, sizeof out->name, "cpu");
+        return;
+    }
+    ds_device *d = NULL;
+    ds_err e = {0};
+    if (ds_device_open(name, DS_PREC_32, &d, &e) != DS_OK) {
+        snprintf(out->why, sizeof out->why, "%.250s", e.msg);
+        return;
+    }
+    out->available = true;
+    snprintf(out->name, sizeof out->name, "%s", d->name);
+    out->peak_bf16_tflops = d->peak_bf16_tflops;
+    out->cudnn = ds_cuda_has_cudnn(d);
+    ds_device_close(d);
+}
+
+ds_status ds_device_usable(const char *name, ds_err *err) {
+    if (!name || !name[0] || !strcmp(name, "cpu")) return DS_OK;
+    char why[256];
+    if (!ds_device_available(name, why, sizeof why)) return ds_err_set(err, DS_ERR_UNSUPPORTED, "%s", why);
+    return DS_OK;
 }

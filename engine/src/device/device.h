@@ -122,5 +122,7 @@ ds_status ds_cuda_open(struct ds_device *d, int index, ds_err *err);
 void ds_cuda_close(struct ds_device *d);
 int ds_cuda_available(int index, char *why, size_t n);
 int ds_cuda_device_count(void);
+/* Whether convolutions of this CUDA device go through cuDNN (0 for other devices). */
+int ds_cuda_has_cudnn(struct ds_device *d);
 
 #endif

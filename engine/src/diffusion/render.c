@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/device.h"
+
 void ds_traj_free(ds_traj *t) {
     free(t->model_in);
     free(t->model_t);
@@ -70,9 +72,10 @@ static ds_status render_call(void *user, const float *x, const float *t, float *
     render *r = user;
     ds_ctx *c = &r->ctx;
     int64_t xs[3] = {r->B, r->C, r->T}, ts[1] = {r->B};
-    /* The backbone only reads its inputs; ds_wrap takes non-const data. */
-    ds_tensor *xt = ds_wrap(c, (float *)x, 3, xs, false);
-    ds_tensor *tt = ds_wrap(c, (float *)t, 1, ts, false);
+    /* The backbone only reads its inputs: ds_input wraps them on the CPU, copies them to a
+     * device (ds_wrap takes non-const data). */
+    ds_tensor *xt = ds_input(c, (float *)x, 3, xs, false);
+    ds_tensor *tt = ds_input(c, (float *)t, 1, ts, false);
     ds_call_opts o = r->o;
     ds_tensor *co = NULL, *un = NULL;
     o.out_cond = &co;
@@ -86,16 +89,17 @@ static ds_status render_call(void *user, const float *x, const float *t, float *
                        ds_shape_str(y, b1, sizeof b1), (long long)r->B, (long long)r->C, (long long)r->T);
         goto done;
     }
+    ds_to_host(c, y, out); /* a no-op copy check on the CPU: same buffer semantics as before */
+    if ((s = ds_device_check(c->dev, err)) != DS_OK) goto done;
     for (int64_t i = 0; i < r->n; i++)
-        if (!isfinite(y->data[i])) {
+        if (!isfinite(out[i])) {
             s = ds_err_set(err, DS_ERR_NUMERIC, "the backbone output is not finite at t = %g (element %lld)",
                            (double)t[0], (long long)i);
             goto done;
         }
-    memcpy(out, y->data, (size_t)r->n * sizeof(float));
     /* No CFG this call (scale 1, outside cfg_interval, nothing to guide): SAT's info has no
      * uncond_output and v-ddim-cfgpp uses the output itself. */
-    if (out_uncond) memcpy(out_uncond, un ? un->data : y->data, (size_t)r->n * sizeof(float));
+    if (out_uncond) ds_to_host(c, un ? un : y, out_uncond);
     if (r->traj) {
         traj_call(r->traj, x, t, out);
         if (r->traj->oom) s = ds_err_set(err, DS_ERR_NOMEM, "out of memory recording the sampler trajectory");
@@ -151,6 +155,7 @@ ds_status ds_render(const ds_render_args *a, float *out, ds_err *err) {
         nz = noise;
     }
     ds_ctx_init(&r.ctx);
+    ds_ctx_set_device(&r.ctx, m->params.dev, false); /* where the model is */
     r.ctx.grad = false;
     r.ctx.training = false;
     ds_model_fn f = {render_call, &r};
