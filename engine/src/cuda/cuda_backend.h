@@ -25,6 +25,8 @@ ds_status ds_cuda_device_name(int device, char *buf, int n, ds_err *err);
  * cuBLASLt and cuDNN handles and the GEMM workspace on the calling thread. */
 ds_status ds_cuda_open(struct ds_device *d, int index, ds_err *err);
 void ds_cuda_close(struct ds_device *d);
+/* Test hook: convolutions through cuDNN (on) or the plain kernels (off) on device d. */
+void ds_cuda_use_cudnn(struct ds_device *d, int on);
 
 /* One AdamW step over flat fp32 host buffers on the device (tests): copies in, runs the
  * device's AdamW kernel with PyTorch semantics, copies out. */

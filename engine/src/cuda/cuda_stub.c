@@ -27,6 +27,8 @@ ds_status ds_cuda_open(struct ds_device *d, int index, ds_err *err) {
 
 void ds_cuda_close(struct ds_device *d) { (void)d; }
 
+void ds_cuda_use_cudnn(struct ds_device *d, int on) { (void)d, (void)on; }
+
 int ds_cuda_has_cudnn(struct ds_device *d) {
     (void)d;
     return 0;

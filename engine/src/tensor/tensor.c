@@ -58,6 +58,7 @@ void ds_ctx_set_device(ds_ctx *c, ds_device *dev, bool overlap) {
 void ds_ctx_reset(ds_ctx *c) {
     c->tape = NULL;
     c->tape_len = 0;
+    c->grad_free = NULL;
     ds_arena_reset(&c->arena);
     ds_arena_reset(&c->meta);
     if (!c->dev) return;
@@ -227,13 +228,47 @@ float *ds_scratch(ds_ctx *c, int64_t n) {
 
 static float g_dry_marker;
 
+/* A free activation-gradient buffer (device contexts), in the meta arena. */
+struct ds_grad_block {
+    struct ds_grad_block *next;
+    float *p; /* NULL while planning */
+    size_t bytes;
+};
+
+/* A recycled buffer of exactly `bytes`, zeroed, or false. */
+static bool grad_reuse(ds_ctx *c, size_t bytes, float **out) {
+    for (struct ds_grad_block **pb = &c->grad_free; *pb; pb = &(*pb)->next)
+        if ((*pb)->bytes == bytes) {
+            struct ds_grad_block *b = *pb;
+            *pb = b->next;
+            *out = b->p;
+            if (b->p) c->dev->mem->zero(c->dev, b->p, bytes);
+            return true;
+        }
+    return false;
+}
+
+static void grad_release(ds_ctx *c, ds_tensor *t) {
+    if (!t->grad || t->base) return;
+    struct ds_grad_block *b = ds_arena_alloc(&c->meta, sizeof *b);
+    b->p = t->grad == &g_dry_marker ? NULL : t->grad;
+    b->bytes = (size_t)ds_numel(t) * sizeof(float);
+    b->next = c->grad_free;
+    c->grad_free = b;
+}
+
 float *ds_grad(ds_ctx *c, ds_tensor *t) {
     if (t->grad) return t->grad;
     if (t->base) {
         t->grad = ds_grad(c, t->base);
         return t->grad;
     }
-    t->grad = ds_arena_calloc(&c->arena, (size_t)ds_numel(t) * sizeof(float));
+    size_t bytes = (size_t)ds_numel(t) * sizeof(float);
+    if (c->dev && grad_reuse(c, bytes, &t->grad)) {
+        if (!t->grad && c->dry) t->grad = &g_dry_marker;
+        return t->grad;
+    }
+    t->grad = ds_arena_calloc(&c->arena, bytes);
     /* Planning: the arena hands out no memory; mark the gradient as present (never
      * dereferenced while dry) so that each buffer is counted once, as in a real pass. */
     if (!t->grad && c->dry) t->grad = &g_dry_marker;
@@ -298,6 +333,9 @@ void ds_backward(ds_ctx *c, ds_tensor *out, const float *dout) {
         for (int k = 0; k < DS_REC_MAX_IN; k++)
             if (r->in[k] && r->in[k]->requires_grad) ds_grad(c, r->in[k]);
         if (!c->dry) r->backward(r);
+        /* The output's gradient is complete and now consumed: recycle it (devices). Leaves
+         * (inputs, parameters) have no record, so their gradients stay for the caller. */
+        if (c->dev && o != out) grad_release(c, o);
     }
 }
 

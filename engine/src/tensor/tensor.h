@@ -10,6 +10,12 @@
  * (+=) into its inputs' gradient buffers, which are allocated zeroed on first use.
  * No model writes a backward pass by hand.
  *
+ * On a device, backward also recycles activation gradients: once a record's backward has run,
+ * the gradient of its output is dead (every consumer ran before it) and its buffer serves the
+ * next gradient of the same size. The planning pass takes the same decisions, so the arena's
+ * plan stays exact; backward then needs a few layers' worth of gradients instead of one per
+ * activation. (The CPU keeps every gradient: its memory layout stays as it always was.)
+ *
  * Planning: with ctx->dry set, ops allocate (the arena only counts bytes) and record,
  * but compute nothing and leave data pointers NULL. Running one forward+backward dry
  * gives the exact arena size of a step before the first step. Model code must not read
@@ -85,6 +91,7 @@ typedef struct ds_ctx {
     int events;          /* device event slots of the two halves (-1: sync at reset instead) */
     bool replay;         /* graph replay: host values are staged, nothing is issued (dry is on) */
     const float *loss_scale; /* device scalar multiplying the backward seed (16-mixed), or NULL */
+    struct ds_grad_block *grad_free; /* device contexts: activation-gradient buffers free for reuse */
     ds_arena_mem dev_mem, stage_mem; /* the arenas' memory hooks */
 } ds_ctx;
 

@@ -280,6 +280,7 @@ static uint64_t step_signature(const ds_ctx *c) {
 static void rewind_step(ds_ctx *c) {
     c->tape = NULL;
     c->tape_len = 0;
+    c->grad_free = NULL;
     ds_arena_reset(&c->arena);
     ds_arena_reset(&c->meta);
     ds_arena_reset(&c->stage[c->stage_i]);
