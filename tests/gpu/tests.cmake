@@ -32,3 +32,9 @@ foreach(dir ${_cases})
     set_tests_properties(fixture_cuda_${case} PROPERTIES LABELS "cuda" SKIP_RETURN_CODE 77 TIMEOUT 300)
   endif()
 endforeach()
+
+# The commands with --device (train, checkpoint, resume, demos, sample).
+add_test(NAME cli_device_sim COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli_device.sh $<TARGET_FILE:diffstudio> sim)
+set_tests_properties(cli_device_sim PROPERTIES LABELS "cpu;device;cli" TIMEOUT 600)
+add_test(NAME cli_device_cuda COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli_device.sh $<TARGET_FILE:diffstudio> cuda)
+set_tests_properties(cli_device_cuda PROPERTIES LABELS "cuda;cli" SKIP_RETURN_CODE 77 TIMEOUT 600)

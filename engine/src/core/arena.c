@@ -47,7 +47,7 @@ void *ds_arena_alloc(ds_arena *a, size_t bytes) {
     }
     /* Block full: an extra chunk keeps the step going; reset() will regrow. */
     if (a->mem) {
-        ds_arena_chunk *c = malloc(sizeof *c);
+        ds_arena_chunk *c = aligned_alloc(DS_ARENA_ALIGN, align_up(sizeof *c)); /* the struct is 64-aligned */
         char *p = c ? a->mem->alloc(a->mem->user, bytes) : NULL;
         if (!p) {
             free(c);

@@ -92,6 +92,7 @@ int cu_matmul(ds_device *d, const char *op, bool ta, bool tb, int64_t M, int64_t
     key[3] = (uint64_t)ta | (uint64_t)tb << 1 | (uint64_t)in << 2 | (uint64_t)use_bias << 4 | (uint64_t)(beta != 0.0f) << 5 |
              (uint64_t)alA << 8 | (uint64_t)alB << 16 | (uint64_t)alC << 24;
 
+    ds_flops_add((uint64_t)(2 * M * N * K * batch));
     cublasLtMatmulDesc_t desc = NULL;
     cublasLtMatrixLayout_t la = NULL, lb = NULL, lc = NULL;
     cublasLtMatmulPreference_t pref = NULL;

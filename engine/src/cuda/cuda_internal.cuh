@@ -20,6 +20,7 @@
 
 extern "C" {
 #include "device/device.h"
+void ds_flops_add(uint64_t n); /* ops/gemm.c: FLOPs issued, read by the benchmarks */
 }
 
 // Scratch slots of the workspace (grown on demand outside graph capture; a planned step

@@ -68,6 +68,7 @@ static bool eligible(const ds_conv_geom *g) {
 
 static bool dnn_setup(ds_device *d, const char *op, const ds_conv_geom *g, dnn_conv *c) {
     memset(c, 0, sizeof *c);
+    ds_flops_add((uint64_t)(2 * g->B * g->Co * g->To * g->Cig * g->K)); /* one pass of the convolution */
     cu_dtype t = cu_gemm_type(d);
     c->half = t != CU_F32;
     c->dt = t == CU_BF16 ? CUDNN_DATA_BFLOAT16 : t == CU_F16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;

@@ -153,7 +153,15 @@ ds_status ds_trainer_micro_step(ds_trainer *tr, const ds_batch *b, int micro, co
 
     ds_cond_tensors cond;
     memset(&cond, 0, sizeof cond);
-    if (m->n_cond > 0 && (s = ds_model_condition(m, c, b->meta, (int)B, &cond, err)) != DS_OK) goto out;
+    if (ov && ov->cond) {
+        const ds_cond_host *h = ov->cond;
+        if (h->cross) cond.cross_attn_cond = ds_input(c, (float *)h->cross, 3, (int64_t[]){B, h->S, h->Dc}, false);
+        if (h->global) cond.global_cond = ds_input(c, (float *)h->global, 2, (int64_t[]){B, h->G}, false);
+        if (h->prepend) cond.prepend_cond = ds_input(c, (float *)h->prepend, 3, (int64_t[]){B, h->P, h->Dp}, false);
+        if (h->icc) cond.input_concat_cond = ds_input(c, (float *)h->icc, 3, (int64_t[]){B, h->Ci, h->Ti}, false);
+    } else if (m->n_cond > 0 && (s = ds_model_condition(m, c, b->meta, (int)B, &cond, err)) != DS_OK) {
+        goto out;
+    }
     ds_call_opts o = ds_call_opts_default();
     o.cfg_dropout_prob = ov && ov->no_dropout ? 0.0f : (float)tc->cfg_dropout_prob;
     o.rng = &rd;
@@ -201,13 +209,17 @@ out:
 }
 
 ds_status ds_trainer_plan(ds_trainer *tr, const ds_batch *shape, ds_err *err) {
+    return ds_trainer_plan_with(tr, shape, NULL, err);
+}
+
+ds_status ds_trainer_plan_with(ds_trainer *tr, const ds_batch *shape, const ds_step_override *ov, ds_err *err) {
     ds_ctx *c = &tr->ctx;
     c->grad = true;
     ds_ctx_set_dry(c, true);
     ds_step_stats st;
     memset(&st, 0, sizeof st);
     double loss;
-    ds_status s = ds_trainer_micro_step(tr, shape, 0, NULL, &st, &loss, NULL, err);
+    ds_status s = ds_trainer_micro_step(tr, shape, 0, ov, &st, &loss, NULL, err);
     tr->arena_bytes = c->arena.peak;
     ds_ctx_set_dry(c, false);
     tr->planned = s == DS_OK;
@@ -220,7 +232,7 @@ ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step
     ds_params *p = &m->params;
     memset(st, 0, sizeof *st);
     if (tr->dev) return ds_trainer_step_dev(tr, batches, ov, st, err);
-    if (!tr->planned) DS_TRY(ds_trainer_plan(tr, &batches[0], err));
+    if (!tr->planned) DS_TRY(ds_trainer_plan_with(tr, &batches[0], ov, err));
     ds_ctx *c = &tr->ctx;
     c->grad = true;
     c->training = true;

@@ -70,11 +70,25 @@ typedef struct ds_trainer {
     ds_step_stats pending; /* CPU: the submitted step's stats */
 } ds_trainer;
 
-/* Values a caller may fix instead of drawing them (fixtures, tests). */
+/* Conditioning given as backbone inputs instead of running the conditioners (benchmarks):
+ * host arrays, each NULL or [B, …] with the sizes given. */
+typedef struct ds_cond_host {
+    const float *cross;   /* [B, S, Dc] */
+    int64_t S, Dc;
+    const float *global;  /* [B, G] */
+    int64_t G;
+    const float *prepend; /* [B, P, Dp] */
+    int64_t P, Dp;
+    const float *icc;     /* [B, Ci, Ti] */
+    int64_t Ci, Ti;
+} ds_cond_host;
+
+/* Values a caller may fix instead of drawing them (fixtures, tests, benchmarks). */
 typedef struct ds_step_override {
     const float *t;     /* [B] */
     const float *noise; /* [B, C, T] latent-shaped */
     bool no_dropout;    /* force cfg_dropout_prob 0 */
+    const ds_cond_host *cond; /* backbone conditioning inputs instead of the conditioners */
 } ds_step_override;
 
 
@@ -82,6 +96,8 @@ ds_status ds_trainer_init(ds_trainer *tr, ds_model *m, uint64_t seed, ds_err *er
 void ds_trainer_free(ds_trainer *tr);
 /* Sizes the activation arena for micro-batches of this shape with a dry pass. */
 ds_status ds_trainer_plan(ds_trainer *tr, const ds_batch *shape, ds_err *err);
+/* The same with the overrides the steps will use (their conditioning decides the shapes). */
+ds_status ds_trainer_plan_with(ds_trainer *tr, const ds_batch *shape, const ds_step_override *ov, ds_err *err);
 /* One optimiser step over tr->accum micro-batches (batches[0..accum-1]). */
 ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step_override *ov, ds_step_stats *st,
                           ds_err *err);

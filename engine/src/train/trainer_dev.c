@@ -290,7 +290,7 @@ static ds_status submit_dev(ds_trainer *tr, const ds_batch *batches, const ds_st
     ds_trainer_dev *dv = tr->dv;
     ds_device *d = dv->d;
     ds_ctx *c = &tr->ctx;
-    if (!tr->planned) DS_TRY(ds_trainer_plan(tr, &batches[0], err));
+    if (!tr->planned) DS_TRY(ds_trainer_plan_with(tr, &batches[0], ov, err));
     memset(&dv->stats, 0, sizeof dv->stats);
     fill_scalars(tr);
     const ds_training_config *tc = &tr->m->cfg.training;
