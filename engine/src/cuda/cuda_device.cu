@@ -213,7 +213,7 @@ extern "C" ds_status ds_cuda_device_name(int device, char *buf, int n, ds_err *e
 
 extern "C" ds_status ds_cuda_open(ds_device *d, int index, ds_err *err) {
     char why[256];
-    if (!ds_cuda_available(index, why, sizeof why)) return ds_err_set(err, DS_ERR_UNSUPPORTED, "--device cuda: %s", why);
+    if (!ds_cuda_available(index, why, sizeof why)) return ds_err_set(err, DS_ERR_UNSUPPORTED, "%s", why);
     ds_cuda *c = (ds_cuda *)calloc(1, sizeof *c);
     if (!c) return ds_err_set(err, DS_ERR_NOMEM, "out of memory");
     c->index = index;

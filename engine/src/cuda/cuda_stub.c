@@ -22,7 +22,7 @@ ds_status ds_cuda_device_name(int device, char *buf, int n, ds_err *err) {
 
 ds_status ds_cuda_open(struct ds_device *d, int index, ds_err *err) {
     (void)d, (void)index;
-    return ds_err_set(err, DS_ERR_UNSUPPORTED, "--device cuda: " NOT_BUILT);
+    return ds_err_set(err, DS_ERR_UNSUPPORTED, "cuda: " NOT_BUILT);
 }
 
 void ds_cuda_close(struct ds_device *d) { (void)d; }

@@ -144,10 +144,15 @@ ds_status ds_trainer_micro_step(ds_trainer *tr, const ds_batch *b, int micro, co
             for (int64_t i = 0; i < n; i++) ss += (x0[i] - mean) * (x0[i] - mean);
             st->std_data = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
         }
-    } else if (tc->mask_padding) {
-        mask_t = ds_new2(c, B, T);
-        mask = mask_t->data;
-        ds_host_begin(c, mask_t); /* planning: count its staging */
+    } else {
+        /* planning: count the staging the host pass will use */
+        ds_host_begin(c, xt);
+        ds_host_begin(c, target);
+        if (tc->mask_padding) {
+            mask_t = ds_new2(c, B, T);
+            mask = mask_t->data;
+            ds_host_begin(c, mask_t);
+        }
     }
     ds_tensor *tt = ds_input(c, t, 1, (int64_t[]){B}, false);
 
