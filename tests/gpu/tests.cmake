@@ -13,6 +13,10 @@ add_test(NAME sim_parity COMMAND parity --device sim --quiet)
 add_test(NAME sim_train_parity COMMAND train_parity --device sim)
 add_test(NAME sim_train_parity_16mixed COMMAND train_parity --device sim --precision 16-mixed)
 set_tests_properties(sim_parity sim_train_parity sim_train_parity_16mixed PROPERTIES LABELS "cpu;device" ENVIRONMENT "${_env}")
+# The CUDA-graph path's host side (host pass, signature, decisions, fallback when capture is
+# declined) on the stand-in: results must not change.
+add_test(NAME sim_train_parity_graphs COMMAND train_parity --device sim)
+set_tests_properties(sim_train_parity_graphs PROPERTIES LABELS "cpu;device" ENVIRONMENT "${_env};DS_SIM_GRAPHS=1")
 
 # On a GPU.
 add_test(NAME cuda_parity COMMAND parity --device cuda)
@@ -27,7 +31,7 @@ foreach(dir ${_cases})
   if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/io.json)
     get_filename_component(case ${dir} NAME)
     add_test(NAME fixture_sim_${case} COMMAND diffstudio check-fixture ${dir} --device sim)
-    set_tests_properties(fixture_sim_${case} PROPERTIES LABELS "cpu;device")
+    set_tests_properties(fixture_sim_${case} PROPERTIES LABELS "cpu;device" ENVIRONMENT "DS_SIM_GRAPHS=1")
     add_test(NAME fixture_cuda_${case} COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/fixture.sh $<TARGET_FILE:diffstudio> ${dir} cuda)
     set_tests_properties(fixture_cuda_${case} PROPERTIES LABELS "cuda" SKIP_RETURN_CODE 77 TIMEOUT 300)
   endif()

@@ -16,22 +16,23 @@
 // Softmax of each row in place (a warp per row); lse[row] = max + log Σ exp.
 __global__ void k_softmax_rows(float *__restrict__ S, float *__restrict__ lse, int64_t rows, int64_t cols) {
     int lane = threadIdx.x & 31;
-    int64_t row = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (row >= rows) return;
-    float *s = S + row * cols;
-    float m = -INFINITY;
-    for (int64_t j = lane; j < cols; j += 32) m = fmaxf(m, s[j]);
-    m = cu_warp_max(m);
-    float sum = 0.0f;
-    for (int64_t j = lane; j < cols; j += 32) {
-        float e = expf(s[j] - m);
-        s[j] = e;
-        sum += e;
+    int64_t wpb = blockDim.x >> 5;
+    for (int64_t row = (int64_t)blockIdx.x * wpb + (threadIdx.x >> 5); row < rows; row += (int64_t)gridDim.x * wpb) {
+        float *s = S + row * cols;
+        float m = -INFINITY;
+        for (int64_t j = lane; j < cols; j += 32) m = fmaxf(m, s[j]);
+        m = cu_warp_max(m);
+        float sum = 0.0f;
+        for (int64_t j = lane; j < cols; j += 32) {
+            float e = expf(s[j] - m);
+            s[j] = e;
+            sum += e;
+        }
+        sum = cu_warp_sum(sum);
+        float inv = 1.0f / sum;
+        for (int64_t j = lane; j < cols; j += 32) s[j] *= inv;
+        if (lse && lane == 0) lse[row] = m + logf(sum);
     }
-    sum = cu_warp_sum(sum);
-    float inv = 1.0f / sum;
-    for (int64_t j = lane; j < cols; j += 32) s[j] *= inv;
-    if (lse && lane == 0) lse[row] = m + logf(sum);
 }
 
 // P = exp(S − lse[row]) in place.
@@ -43,14 +44,15 @@ __global__ void k_probs(float *__restrict__ S, const float *__restrict__ lse, in
 __global__ void k_rowdot(const float *__restrict__ dO, const float *__restrict__ O, float *__restrict__ out, int64_t B,
                          int64_t Hq, int64_t Nq, int64_t D) {
     int lane = threadIdx.x & 31;
-    int64_t row = (int64_t)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (row >= B * Hq * Nq) return;
-    int64_t i = row % Nq, h = (row / Nq) % Hq, b = row / (Nq * Hq);
-    const float *a = dO + (b * Nq + i) * Hq * D + h * D, *o = O + (b * Nq + i) * Hq * D + h * D;
-    float s = 0.0f;
-    for (int64_t d = lane; d < D; d += 32) s += a[d] * o[d];
-    s = cu_warp_sum(s);
-    if (lane == 0) out[row] = s;
+    int64_t wpb = blockDim.x >> 5;
+    for (int64_t row = (int64_t)blockIdx.x * wpb + (threadIdx.x >> 5); row < B * Hq * Nq; row += (int64_t)gridDim.x * wpb) {
+        int64_t i = row % Nq, h = (row / Nq) % Hq, b = row / (Nq * Hq);
+        const float *a = dO + (b * Nq + i) * Hq * D + h * D, *o = O + (b * Nq + i) * Hq * D + h * D;
+        float s = 0.0f;
+        for (int64_t d = lane; d < D; d += 32) s += a[d] * o[d];
+        s = cu_warp_sum(s);
+        if (lane == 0) out[row] = s;
+    }
 }
 
 // dS = P ∘ (dP − Dsum[row]) into dP.

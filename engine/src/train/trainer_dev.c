@@ -138,10 +138,12 @@ ds_status ds_trainer_use_device(ds_trainer *tr, ds_device *d, ds_err *err) {
     ds_ctx_set_device(&tr->ctx, d, true);
     tr->ctx.loss_scale = d->precision == DS_PREC_16_MIXED ? &dv->st->loss_scale : NULL;
     tr->planned = false;
-    const char *env = getenv("DS_CUDA_GRAPHS");
+    /* DS_CUDA_GRAPHS=0 turns graphs off; DS_SIM_GRAPHS=1 runs their host side on the CPU
+     * stand-in (host pass, signature, decisions; it declines to capture, so steps go eager) */
+    const char *env = getenv("DS_CUDA_GRAPHS"), *sim = getenv("DS_SIM_GRAPHS");
     bool off = env && env[0] == '0';
-    ds_graphs_init(&dv->graphs, d->kind == DS_DEV_CUDA && !off,
-                   d->kind != DS_DEV_CUDA ? "the CPU stand-in cannot capture" : "DS_CUDA_GRAPHS=0");
+    bool can = d->kind == DS_DEV_CUDA || (sim && sim[0] == '1');
+    ds_graphs_init(&dv->graphs, can && !off, !can ? "the CPU stand-in cannot capture" : "DS_CUDA_GRAPHS=0");
     return DS_OK;
 }
 
