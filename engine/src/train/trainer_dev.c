@@ -399,6 +399,7 @@ ds_status ds_trainer_submit(ds_trainer *tr, const ds_batch *batches, const ds_st
         return s;
     }
     tr->pending_status = ds_trainer_step(tr, batches, ov, &tr->pending, err);
+    if (tr->pending_status != DS_OK) tr->in_flight = false; /* nothing to collect */
     return tr->pending_status;
 }
 
