@@ -36,8 +36,9 @@ int cmd_devices(int argc, char **argv) {
     printf("cpu: available\n");
     ds_device_query("cuda", &info);
     if (info.available)
-        printf("cuda: %s; convolutions %s; dense bf16 peak %s%.0f TFLOP/s\n", info.name,
-               info.cudnn ? "through cuDNN" : "by plain kernels", info.peak_bf16_tflops > 0 ? "" : "unknown ",
+        printf("cuda: %s; convolutions %s; attention by cuBLASLt GEMMs and a softmax kernel (cuDNN's fused "
+               "SDPA is not wired in); dense bf16 peak %s%.0f TFLOP/s\n",
+               info.name, info.cudnn ? "through cuDNN" : "by plain kernels", info.peak_bf16_tflops > 0 ? "" : "unknown ",
                info.peak_bf16_tflops);
     else
         printf("cuda: not usable: %s\n", info.why);

@@ -224,11 +224,15 @@ ds_status ds_bench_device(const ds_model_config *cfg_in, const ds_bench_opts *op
     r->tokens_per_s = (double)r->tokens_per_step / (r->train_step_ms / 1e3);
     ds_trainer_graph_stats(&tr, &r->graph_captures, &r->graph_replays, &(int64_t){0}, r->graphs_off,
                            sizeof r->graphs_off);
+    for (int k = 0; k < DS_ROLE_COUNT; k++) r->device_bytes += (int64_t)d->bytes_by_role[k];
     if (!o.skip_sample) {
-        /* the generation runs with the trained weights, on the same device; the trainer's
-         * arena and workspaces stay allocated (the numbers include that memory pressure) */
-        s = bench_generate(m, &o, r, err);
+        /* The generation runs on the same device with the trained weights, after the trainer
+         * has given its memory back (optimiser state, activation arena). */
+        ds_trainer_free(&tr);
+        tr_ok = false;
+        if ((s = ds_params_bind(&m->params, d, err)) == DS_OK) s = bench_generate(m, &o, r, err);
     }
+    goto out;
 report:
     for (int k = 0; k < DS_ROLE_COUNT; k++) r->device_bytes += (int64_t)d->bytes_by_role[k];
 out:
