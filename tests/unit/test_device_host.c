@@ -134,7 +134,7 @@ static void test_selection(void) {
 /* ---------- dispatch: every op wrapper reaches the device's op table ---------- */
 
 enum { E_LINEAR, E_CONV, E_BIN, E_BC, E_UN, E_GLU, E_MOD, E_PERM, E_COPY, E_RESIZE, E_PAD, E_LN, E_L2, E_GN, E_ATT,
-       E_ROPE, E_FOUR, E_MSE, E_CFG, E_SEED, E_COUNT };
+       E_ROPE, E_FOUR, E_MSE, E_CFG, E_SEED, E_EMB, E_COUNT };
 static int g_fwd[E_COUNT], g_bwd[E_COUNT];
 #define REC(e) g_fwd[e]++
 #define RECB(e) g_bwd[e]++
@@ -256,6 +256,15 @@ static void r_cfg(ds_device *d, const float *c, const float *r, float *y, int64_
 }
 static void r_seed(ds_device *d, float *g, const float *dout, const float *scale, int64_t n) { (void)d, (void)g, (void)dout, (void)scale, (void)n; REC(E_SEED); }
 static void r_fill(ds_device *d, float *p, int64_t n, float v) { (void)d, (void)p, (void)n, (void)v; }
+static void r_emb_f(ds_device *d, const float *t, const float *idx, float *y, int64_t B, int64_t E) {
+    (void)d, (void)t, (void)y, (void)E;
+    CHECK(B == 2 && idx != NULL);
+    REC(E_EMB);
+}
+static void r_emb_b(ds_device *d, const float *idx, const float *dy, float *dt, int64_t B, int64_t E) {
+    (void)d, (void)idx, (void)dy, (void)dt, (void)B, (void)E;
+    RECB(E_EMB);
+}
 
 static ds_tensor *in3(ds_ctx *c, float *buf, int64_t a, int64_t b, int64_t d, bool g) {
     return ds_input(c, buf, 3, (int64_t[]){a, b, d}, g);
@@ -275,7 +284,7 @@ static void test_dispatch(void) {
     ops.l2norm_fwd = r_l2_f, ops.l2norm_bwd = r_l2_b, ops.groupnorm_fwd = r_gn_f, ops.groupnorm_bwd = r_gn_b;
     ops.attention_fwd = r_att_f, ops.attention_bwd = r_att_b, ops.rope = r_rope, ops.fourier_fwd = r_four_f;
     ops.fourier_bwd = r_four_b, ops.mse_fwd = r_mse_f, ops.mse_bwd = r_mse_b, ops.cfg_rescale = r_cfg;
-    ops.seed_grad = r_seed, ops.fill = r_fill;
+    ops.seed_grad = r_seed, ops.fill = r_fill, ops.embed_fwd = r_emb_f, ops.embed_bwd = r_emb_b;
     d->ops = &ops; /* the stand-in's memory with a recording op table */
     float *buf = calloc(1 << 16, sizeof(float));
     ds_ctx c;
@@ -311,7 +320,7 @@ static void test_dispatch(void) {
     ds_backward(&c, loss, NULL);
     const char *names[E_COUNT] = {"linear", "conv", "binary", "bcast", "unary", "swiglu", "modulate", "permute", "copy2d",
                                   "resize", "pad", "layernorm", "l2norm", "groupnorm", "attention", "rope", "fourier",
-                                  "mse", "cfg", "seed"};
+                                  "mse", "cfg", "seed", "embedding"};
     for (int k = 0; k < E_COUNT; k++) {
         if (k == E_CFG) continue; /* forward-only: below */
         CHECKF(g_fwd[k] > 0, "no device forward call for %s", names[k]);

@@ -173,7 +173,35 @@ static void op_pad_reflect(ds_device *d, bool backward, const float *src, float 
     CU_LAUNCHED(d, backward ? "pad_reflect backward" : "pad_reflect");
 }
 
+// ---------- embedding rows, indices on the device ----------
+
+__global__ void k_embed(const float *__restrict__ table, const float *__restrict__ idx, float *__restrict__ y, int64_t B,
+                        int64_t E) {
+    GS_LOOP(i, B * E) y[i] = table[(int64_t)idx[i / E] * E + i % E];
+}
+
+// A thread per column walks the items in order: repeated indices add up without races.
+__global__ void k_embed_bwd(const float *__restrict__ idx, const float *__restrict__ dy, float *__restrict__ dt, int64_t B,
+                            int64_t E) {
+    GS_LOOP(e, E)
+    for (int64_t b = 0; b < B; b++) dt[(int64_t)idx[b] * E + e] += dy[b * E + e];
+}
+
+static void op_embed_fwd(ds_device *d, const float *table, const float *idx, float *y, int64_t B, int64_t E) {
+    CU_ENTER(d);
+    k_embed<<<cu_blocks(B * E, 256), 256, 0, cu_stream(d)>>>(table, idx, y, B, E);
+    CU_LAUNCHED(d, "embedding");
+}
+
+static void op_embed_bwd(ds_device *d, const float *idx, const float *dy, float *dt, int64_t B, int64_t E) {
+    CU_ENTER(d);
+    k_embed_bwd<<<cu_blocks(E, 256), 256, 0, cu_stream(d)>>>(idx, dy, dt, B, E);
+    CU_LAUNCHED(d, "embedding backward");
+}
+
 void cu_fill_shape_ops(ds_dev_ops *o) {
+    o->embed_fwd = op_embed_fwd;
+    o->embed_bwd = op_embed_bwd;
     o->permute = op_permute;
     o->copy2d = op_copy2d;
     o->resize = op_resize;

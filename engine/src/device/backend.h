@@ -172,6 +172,10 @@ typedef struct ds_dev_ops {
     /* ds_rope over rows = B·N rows of H·D; sign −1 and accumulate for backward. */
     void (*rope)(ds_device *d, const float *x, const float *inv_freq, float *y, int64_t rows, int64_t N, int64_t H,
                  int64_t D, int64_t R, int64_t pos0, float sign, bool accumulate);
+    /* nn.Embedding with the row indices in device memory (as floats, exact below 2^24), so a
+     * captured graph reads each step's indices: y[b] = table[idx[b]]; dtable[idx[b]] += dy[b]. */
+    void (*embed_fwd)(ds_device *d, const float *table, const float *idx, float *y, int64_t B, int64_t E);
+    void (*embed_bwd)(ds_device *d, const float *idx, const float *dy, float *dtable, int64_t B, int64_t E);
     void (*fourier_fwd)(ds_device *d, int kind, const float *t, const float *w, float *y, int64_t B, int64_t F);
     void (*fourier_bwd)(ds_device *d, int kind, const float *t, const float *w, const float *dy, float *dt, float *dw,
                         int64_t B, int64_t F);

@@ -80,9 +80,8 @@ static void embedding_backward(ds_rec *r) {
     const int64_t *idx = r->p;
     int64_t B = r->i[0], E = table->shape[1];
     const ds_dev_ops *dv = ds_ops_rec(r);
-    if (dv) { /* one row at a time, in order: repeated indices accumulate without races */
-        for (int64_t b = 0; b < B; b++)
-            dv->copy2d(r->dev, table->grad + idx[b] * E, E, r->out->grad + b * E, E, 1, E, true);
+    if (dv) { /* saved[0]: the indices on the device */
+        dv->embed_bwd(r->dev, r->saved[0]->data, r->out->grad, table->grad, B, E);
         return;
     }
     for (int64_t b = 0; b < B; b++)
@@ -100,8 +99,15 @@ ds_tensor *ds_embedding(ds_ctx *c, ds_tensor *table, const int64_t *idx, int64_t
         saved[b] = idx[b];
     }
     const ds_dev_ops *dv = ds_ops_of(c);
+    ds_tensor *di = NULL; /* devices: the indices staged like any host value */
+    if (dv) {
+        di = ds_new1(c, B);
+        float *h = ds_host_begin(c, di);
+        for (int64_t b = 0; h && b < B; b++) h[b] = (float)idx[b];
+        ds_host_commit(c, di);
+    }
     if (!c->dry && dv)
-        for (int64_t b = 0; b < B; b++) dv->copy2d(c->dev, y->data + b * E, E, table->data + idx[b] * E, E, 1, E, false);
+        dv->embed_fwd(c->dev, table->data, di->data, y->data, B, E);
     else if (!c->dry)
         for (int64_t b = 0; b < B; b++)
             for (int64_t e = 0; e < E; e++) y->data[b * E + e] = table->data[idx[b] * E + e];
@@ -109,6 +115,7 @@ ds_tensor *ds_embedding(ds_ctx *c, ds_tensor *table, const int64_t *idx, int64_t
     if (r) {
         r->i[0] = B;
         r->p = saved;
+        r->saved[0] = di;
     }
     return y;
 }
