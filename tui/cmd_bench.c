@@ -42,16 +42,75 @@ static bool reference_for(const char *path, double *train_ms, double *sample_ms)
     return ok;
 }
 
+/* The device benchmark's report: one row per config, then the device. */
+static int bench_device_table(ds_bench_opts *o, const char **files, int nf, bool json) {
+    int rc = 0;
+    if (!json)
+        printf("%-14s %-10s %8s %6s %9s %10s %8s %6s %10s %9s %9s %s\n", "config", "precision", "params", "batch",
+               "step ms", "tokens/s", "TFLOP/s", "MFU", "gen ms", "arena GiB", "dev GiB", "graphs");
+    for (int k = 0; k < nf; k++) {
+        static ds_model_config cfg;
+        if (!cli_load_model("bench", files[k], &cfg)) {
+            rc = 1;
+            continue;
+        }
+        if (o->batch <= 0) o->batch = 8;
+        ds_bench_result r;
+        ds_err err = {0};
+        if (ds_bench_run(&cfg, o, &r, &err) != DS_OK) {
+            fprintf(stderr, "diffstudio bench: %s: %s\n", files[k], err.msg);
+            rc = 1;
+            continue;
+        }
+        char base[512];
+        snprintf(base, sizeof base, "%s", files[k]);
+        const char *name = basename(base);
+        if (json) {
+            printf("{\"config\": \"%s\", \"device\": \"%s\", \"precision\": \"%s\", \"batch\": %d, \"params\": %lld, "
+                   "\"train_step_ms\": %.3f, \"train_step_min_ms\": %.3f, \"train_step_max_ms\": %.3f, "
+                   "\"tokens_per_step\": %lld, \"tokens_per_s\": %.1f, \"forward_gflop\": %.3f, \"train_tflops\": %.2f, "
+                   "\"peak_tflops\": %.0f, \"mfu\": %.4f, \"gen_ms\": %.2f, \"gen_steps\": %d, \"gen_sampler\": \"%s\", "
+                   "\"gen_cfg\": %.1f, \"gen_batch\": %d, \"arena_bytes\": %lld, \"device_bytes\": %lld, "
+                   "\"graph_captures\": %lld, \"graph_replays\": %lld, \"graphs_off\": \"%s\"}\n",
+                   files[k], r.device, r.precision, o->batch, (long long)r.params, r.train_step_ms, r.train_step_min_ms,
+                   r.train_step_max_ms, (long long)r.tokens_per_step, r.tokens_per_s, r.forward_gflop, r.train_tflops,
+                   r.peak_tflops, r.mfu, r.gen_ms, r.gen_steps, r.gen_sampler, r.gen_cfg, r.gen_batch,
+                   (long long)r.arena_bytes, (long long)r.device_bytes, (long long)r.graph_captures,
+                   (long long)r.graph_replays, r.graphs_off);
+        } else {
+            char mfu[16] = "-", gen[32] = "-";
+            if (r.peak_tflops > 0) snprintf(mfu, sizeof mfu, "%.1f%%", 100.0 * r.mfu);
+            if (r.gen_ms > 0) snprintf(gen, sizeof gen, "%.0f", r.gen_ms);
+            printf("%-14s %-10s %7.1fM %6d %9.1f %10.0f %8.1f %6s %10s %9.2f %9.2f %lld/%lld%s%s\n", name, r.precision,
+                   (double)r.params / 1e6, o->batch, r.train_step_ms, r.tokens_per_s, r.train_tflops, mfu, gen,
+                   (double)r.arena_bytes / 1073741824.0, (double)r.device_bytes / 1073741824.0,
+                   (long long)r.graph_captures, (long long)r.graph_replays, r.graphs_off[0] ? " off: " : "",
+                   r.graphs_off);
+            printf("  device: %s; peak %s%.0f TFLOP/s dense bf16; generation: %d %s steps, CFG %g, batch %d\n", r.device,
+                   r.peak_tflops > 0 ? "" : "unknown ", r.peak_tflops, r.gen_steps, r.gen_sampler[0] ? r.gen_sampler : "-",
+                   r.gen_cfg, r.gen_batch);
+        }
+        fflush(stdout);
+    }
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv) {
     if (ui_wants_help(argc, argv)) {
         printf("usage: diffstudio bench CONFIG... [--batch N] [--threads N] [--iters N] [--tokens N] [--json] [--no-sample] [-v]\n"
+               "                       [--device cuda [--precision P] [--gen-steps N] [--plan]]\n"
                "\n"
                "Times the training step (forward + v-objective MSE + backward + AdamW; 3 warm-ups, median of\n"
                "--iters, default 10) and sampling (8 v-DDIM steps, CFG 3) of each model config at batch 4,\n"
                "with conditioning tensors precomputed (--tokens cross-attention tokens, default 66), as the\n"
                "PyTorch reference in bench/ was measured. Prints ms, the speed-up over the reference, achieved\n"
                "GFLOP/s, the activation arena planned before the first step and peak memory.\n"
-               "  --json   one JSON object per config (train_step_ms, sample_ms, train_gflops_per_s, peak_rss_bytes, …)\n");
+               "  --json   one JSON object per config (train_step_ms, sample_ms, train_gflops_per_s, peak_rss_bytes, …)\n"
+               "  --device cuda   the GPU benchmark: the trainer's device step (precision bf16-mixed unless\n"
+               "           --precision says otherwise; no EMA, CUDA graphs once shapes repeat) timed as whole steps,\n"
+               "           tokens/s and MFU against the card's dense bf16 peak, then a generation of --gen-steps\n"
+               "           (default 100) dpmpp-3m-sde steps with CFG 7 at batch 1\n"
+               "  --plan   print parameters and the planned activation arena only\n");
         return 0;
     }
     ds_bench_opts o = {0};
@@ -69,6 +128,14 @@ int cmd_bench(int argc, char **argv) {
             if (!bad && cli_int("bench", "--iters", v, 1, 64, &x)) o.iters = (int)x; else bad = true;
         } else if (cli_opt(argc, argv, &i, "--tokens", &v, &bad)) {
             if (!bad && cli_int("bench", "--tokens", v, 1, 100000, &x)) o.cross_tokens = (int)x; else bad = true;
+        } else if (cli_opt(argc, argv, &i, "--device", &v, &bad)) {
+            o.device = v;
+        } else if (cli_opt(argc, argv, &i, "--precision", &v, &bad)) {
+            o.precision = v;
+        } else if (cli_opt(argc, argv, &i, "--gen-steps", &v, &bad)) {
+            if (!bad && cli_int("bench", "--gen-steps", v, 1, 10000, &x)) o.gen_steps = (int)x; else bad = true;
+        } else if (cli_flag(argv[i], "--plan")) {
+            o.plan_only = true;
         } else if (cli_flag(argv[i], "--json")) {
             json = true;
         } else if (cli_flag(argv[i], "--no-sample")) {
@@ -90,6 +157,8 @@ int cmd_bench(int argc, char **argv) {
     o.progress = progress;
     o.user = &verbose;
     int rc = 0;
+    bool dev = o.device && strcmp(o.device, "cpu") != 0;
+    if (dev) return bench_device_table(&o, files, nf, json);
     if (!json)
         printf("%-16s %9s %8s %9s %10s %8s %9s %10s %10s\n", "config", "params", "train ms", "vs ref", "GFLOP/s",
                "sample ms", "vs ref", "arena MiB", "peak MiB");

@@ -53,7 +53,8 @@ static void usage(void) {
            "  --batch N             items; FILE.wav becomes FILE_1.wav … FILE_N.wav\n"
            "  --online              use the online weights instead of the EMA\n"
            "  --config FILE         the model config (default: the run's config.json)\n"
-           "  --threads N\n");
+           "  --threads N\n"
+           "  --device cpu|cuda     where the model runs (default cpu); --precision 32|bf16-mixed|16-mixed on cuda\n");
 }
 
 int cmd_sample(int argc, char **argv) {
@@ -66,9 +67,12 @@ int cmd_sample(int argc, char **argv) {
     int n_conds = 0;
     double seconds = 0, cfg_scale = 0, smin = 0, smax = 0;
     int64_t steps = 0, seed = 42, batch = 1, threads = 0;
+    const char *device = NULL, *precision = NULL;
     bool online = false, bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i];
+        if (cli_opt(argc, argv, &i, "--device", &device, &bad) || cli_opt(argc, argv, &i, "--precision", &precision, &bad))
+            continue;
         if (cli_opt(argc, argv, &i, "--out", &out, &bad) || cli_opt(argc, argv, &i, "--config", &config, &bad) ||
             cli_opt(argc, argv, &i, "--prompt", &prompt, &bad) || cli_opt(argc, argv, &i, "--negative", &negative, &bad) ||
             cli_opt(argc, argv, &i, "--sampler", &sampler, &bad))
@@ -158,7 +162,7 @@ int cmd_sample(int argc, char **argv) {
         if (negs) negs[b] = neg;
     }
     ds_generate_opts o = {&cfg, src, !online, sampler, (int)steps, cfg_scale, smin, smax, 0, (uint64_t)seed, (int)batch,
-                          sample_size, items, negs, (int)threads, NULL, progress, NULL};
+                          sample_size, items, negs, (int)threads, NULL, progress, NULL, device, precision};
     ds_generate_result r;
     ds_err err = {0};
     ds_status s = ds_generate(&o, &r, &err);

@@ -106,7 +106,8 @@ static void usage(FILE *f) {
             "  --steps N             stop after N optimiser steps (default: run until Ctrl-C)\n"
             "  --batch-size N        items per batch (default 4)\n"
             "  --seed N              random seed (default 42)\n"
-            "  --device cpu|cuda     (default cpu)\n"
+            "  --device cpu|cuda     (default cpu, or the studio file's \"device\")\n"
+            "  --precision P         on cuda: 32, 16-mixed or bf16-mixed (default: the studio file's \"precision\")\n"
             "  --threads N           CPU threads (default: all cores)\n"
             "  --checkpoint-every N  steps between checkpoints (default 10000)\n"
             "  --accum N             micro-batches per optimiser step (gradient accumulation)\n"
@@ -127,6 +128,7 @@ int cmd_train(int argc, char **argv) {
     ds_studio_config *sc = &spec.studio;
     ds_studio_config_defaults(sc);
     const char *file = NULL, *config = NULL, *dataset = NULL, *run_dir = NULL, *init = NULL, *device = NULL;
+    const char *precision = NULL;
     const char *v;
     int64_t steps = -1, batch = -1, seed = -1, threads = -1, ckpt = -1, accum = -1, every = 10;
     bool resume = false, bad = false;
@@ -134,7 +136,7 @@ int cmd_train(int argc, char **argv) {
         const char *a = argv[i];
         if (cli_opt(argc, argv, &i, "--config", &config, &bad) || cli_opt(argc, argv, &i, "--dataset", &dataset, &bad) ||
             cli_opt(argc, argv, &i, "--run-dir", &run_dir, &bad) || cli_opt(argc, argv, &i, "--init", &init, &bad) ||
-            cli_opt(argc, argv, &i, "--device", &device, &bad))
+            cli_opt(argc, argv, &i, "--device", &device, &bad) || cli_opt(argc, argv, &i, "--precision", &precision, &bad))
             continue;
         if (cli_opt(argc, argv, &i, "--steps", &v, &bad)) {
             bad = bad || !cli_int("train", "--steps", v, 1, INT64_MAX / 2, &steps);
@@ -182,6 +184,7 @@ int cmd_train(int argc, char **argv) {
     if (dataset) snprintf(sc->dataset_config, sizeof sc->dataset_config, "%s", dataset);
     if (run_dir) snprintf(sc->run_dir, sizeof sc->run_dir, "%s", run_dir);
     if (device) snprintf(sc->device, sizeof sc->device, "%s", device);
+    if (precision) snprintf(sc->precision, sizeof sc->precision, "%s", precision);
     if (batch > 0) sc->batch_size = (int)batch;
     if (seed >= 0) sc->seed = (uint64_t)seed;
     if (threads >= 0) sc->threads = (int)threads;

@@ -21,6 +21,7 @@ int cmd_export(int argc, char **argv);
 int cmd_check_fixture(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_example_data(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 
 /* Writes the example dataset into dir unless a complete copy with these settings is there. */
 int ui_example_data(const char *dir, int per_class, uint64_t seed, int rate, double seconds, bool quiet);

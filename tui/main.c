@@ -15,6 +15,7 @@ static const ds_command COMMANDS[] = {
     {"check-fixture", "run a SAT golden fixture case and compare every tensor", cmd_check_fixture},
     {"bench", "time the training step and sampling against the PyTorch reference", cmd_bench},
     {"example-data", "write the bundled example dataset (synthesised drums and plucks)", cmd_example_data},
+    {"devices", "list the compute devices this build can use (cpu, cuda)", cmd_devices},
 };
 
 static void usage(FILE *f) {

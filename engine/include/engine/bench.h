@@ -20,6 +20,17 @@ typedef struct ds_bench_opts {
     bool skip_sample;
     void (*progress)(void *user, const char *line);
     void *user;
+    /* On a device (device "cuda"): the training step runs through the trainer on the device
+     * (bf16/fp16/fp32 by precision; no EMA, as the reference), timed over whole steps; the
+     * sampling benchmark is a generation: gen_steps (0: 100) of gen_sampler (NULL:
+     * "dpmpp-3m-sde") with CFG gen_cfg (0: 7) at batch gen_batch (0: 1). */
+    const char *device;    /* NULL or "cpu": the CPU benchmark above */
+    const char *precision; /* "32", "16-mixed", "bf16-mixed" (NULL: "bf16-mixed" on a device) */
+    int gen_steps;
+    const char *gen_sampler;
+    float gen_cfg;
+    int gen_batch;
+    bool plan_only;        /* report sizes (parameters, planned arena) without timing */
 } ds_bench_opts;
 
 typedef struct ds_bench_result {
@@ -33,8 +44,26 @@ typedef struct ds_bench_result {
     int64_t arena_bytes;       /* activation arena of one training step, planned before the first */
     int64_t peak_rss_bytes;
     int threads;
+    /* device runs */
+    char device[160];
+    char precision[16];
+    double peak_tflops;       /* dense bf16 peak of the card (0: unknown) */
+    double train_tflops;      /* 3 × forward FLOPs / step time */
+    double mfu;               /* train_tflops / peak_tflops */
+    double tokens_per_s;      /* batch × tokens per item / step time */
+    int64_t tokens_per_step;
+    double gen_ms;            /* the generation (gen_steps of gen_sampler, CFG, batch) */
+    int gen_steps, gen_batch;
+    double gen_cfg;
+    char gen_sampler[32];
+    int64_t device_bytes;     /* device memory held by the run, by role summed */
+    int64_t graph_captures, graph_replays;
+    char graphs_off[160];
 } ds_bench_result;
 
 ds_status ds_bench_run(const ds_model_config *cfg, const ds_bench_opts *opts, ds_bench_result *r, ds_err *err);
+/* Dense bf16 tensor peak of a device by name (H100 SXM 989, H100 PCIe 756, H200 989, A100
+ * 312 TFLOP/s); 0 when unknown. */
+double ds_bench_peak_tflops(const char *device_name);
 
 #endif

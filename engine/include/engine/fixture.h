@@ -15,6 +15,10 @@ typedef struct ds_fixture_opts {
     bool verbose;         /* one line per compared tensor (otherwise failures and a summary) */
     void (*report)(void *user, const char *line);
     void *user;
+    /* Device runs only: "32" (default; the README's tolerances) or "16-mixed" / "bf16-mixed":
+     * outputs, CFG outputs, trajectories and step values are then checked at 2e-2
+     * norm-relative, and gradients and updated weights are reported, not judged. */
+    const char *precision;
 } ds_fixture_opts;
 
 typedef struct ds_fixture_result {
@@ -22,6 +26,8 @@ typedef struct ds_fixture_result {
     int failed;         /* tensors over tolerance */
     double worst_ratio; /* max over tensors of error / tolerance */
     char worst[160];
+    double worst_out_rel; /* largest norm-relative error of an output-class tensor */
+    char device[160];     /* the device that ran the case */
 } ds_fixture_result;
 
 /* Runs the case in dir. DS_OK means the case ran (result->failed says whether it passed);

@@ -36,6 +36,8 @@ typedef struct ds_generate_opts {
     const atomic_int *cancel;
     void (*progress)(void *user, int step, int steps);
     void *user;
+    const char *device;    /* NULL or "cpu"; "cuda": the model runs on the GPU */
+    const char *precision; /* on a device: "32" (default), "bf16-mixed", "16-mixed" */
 } ds_generate_opts;
 
 /* audio [batch][channels][frames] planar per item, malloc'd; free with free(). */

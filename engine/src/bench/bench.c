@@ -17,6 +17,7 @@
 #include "ops/ops.h"
 #include "train/objective.h"
 #include "train/optim.h"
+#include "bench/bench_impl.h"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -39,13 +40,8 @@ static void progress(const ds_bench_opts *o, const char *fmt, ...) {
     o->progress(o->user, line);
 }
 
-/* Random conditioning tensors shaped as the backbone takes them. */
-typedef struct bench_cond {
-    float *cross, *global, *icc, *prepend;
-    int64_t S, Dc, G, Ci, P, Dp;
-} bench_cond;
 
-static void make_cond(const ds_model_config *cfg, int B, int64_t T, int tokens, ds_rng *r, bench_cond *bc) {
+void make_cond(const ds_model_config *cfg, int B, int64_t T, int tokens, ds_rng *r, bench_cond *bc) {
     memset(bc, 0, sizeof *bc);
     if (cfg->backbone == DS_BB_DIT) {
         bc->Dc = cfg->dit.cond_token_dim;
@@ -79,7 +75,7 @@ static ds_cond_tensors wrap_cond(ds_ctx *c, const bench_cond *bc, int B, int64_t
     return ct;
 }
 
-static void free_cond(bench_cond *bc) {
+void free_cond(bench_cond *bc) {
     free(bc->cross);
     free(bc->global);
     free(bc->icc);
@@ -97,6 +93,7 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
     memset(r, 0, sizeof *r);
     ds_set_threads(o.threads);
     r->threads = ds_pool_threads();
+    if (o.device && strcmp(o.device, "cpu") != 0) return ds_bench_device(cfg_in, &o, r, err);
 
     ds_model_config *cfg = malloc(sizeof *cfg);
     if (!cfg) return ds_err_set(err, DS_ERR_NOMEM, "out of memory");

@@ -14,6 +14,17 @@
 
 typedef struct ds_arena_chunk ds_arena_chunk;
 
+/* Where an arena's memory comes from: NULL = host heap (the CPU path). A device arena
+ * (device/device.h) allocates its block and overflow chunks through these and zeroes with
+ * `zero`; alloc returns NULL on failure (the device records why), and the arena then hands
+ * out NULL instead of aborting, so the step fails with the device's error. */
+typedef struct ds_arena_mem {
+    void *(*alloc)(void *user, size_t bytes);
+    void (*free)(void *user, void *p, size_t bytes);
+    void (*zero)(void *user, void *p, size_t bytes);
+    void *user;
+} ds_arena_mem;
+
 typedef struct ds_arena {
     char *base;
     size_t cap, used;
@@ -22,6 +33,7 @@ typedef struct ds_arena {
     ds_arena_chunk *extra; /* heap chunks used when the block is full */
     bool counting;         /* planning mode: return NULL, count bytes */
     size_t regrows;
+    const ds_arena_mem *mem; /* NULL: host memory */
 } ds_arena;
 
 #define DS_ARENA_ALIGN 64

@@ -36,6 +36,7 @@ typedef struct ds_render_stats {
     int model_calls;      /* backbone evaluations (a batched CFG call counts once) */
     size_t arena_peak;    /* activation bytes of the largest call */
     size_t arena_regrows; /* arena growths: 1 (the first call sizes it), never per step */
+    int64_t graph_captures, graph_replays; /* CUDA graphs of the model call (device renders) */
 } ds_render_stats;
 
 typedef struct ds_render_args {

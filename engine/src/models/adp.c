@@ -395,8 +395,8 @@ static ds_tensor *unet_fwd(ds_ctx *c, const adp *a, ds_tensor *x, ds_tensor *t, 
 /* a·keep + b·(1 − keep) per batch item (torch.where with a per-item boolean): a, b [B, ...]. */
 static ds_tensor *select_items(ds_ctx *c, ds_tensor *a, ds_tensor *b, const float *keep) {
     int64_t B = a->shape[0];
-    float *drop = ds_scratch(c, B);
-    if (!c->dry)
+    float *drop = ds_host_scratch(c, B);
+    if (drop)
         for (int64_t i = 0; i < B; i++) drop[i] = 1.0f - keep[i];
     return ds_add(c, ds_mask_items(c, a, keep), ds_mask_items(c, b, drop));
 }
@@ -405,20 +405,19 @@ static ds_tensor *select_items(ds_ctx *c, ds_tensor *a, ds_tensor *b, const floa
 static ds_tensor *select_tokens(ds_ctx *c, ds_tensor *a, ds_tensor *b, ds_tensor *m) {
     int64_t B = a->shape[0], S = a->shape[1];
     ds_tensor *on = ds_new3(c, B, S, 1), *off = ds_new3(c, B, S, 1);
-    if (!c->dry)
+    float *hon = ds_host_begin(c, on), *hoff = ds_host_begin(c, off);
+    const float *hm = c->dry ? NULL : ds_host_view(c, m); /* masks come from the host: no transfer */
+    if (hon && hoff && hm)
         for (int64_t i = 0; i < B * S; i++) {
-            on->data[i] = m->data[i] != 0.0f ? 1.0f : 0.0f;
-            off->data[i] = 1.0f - on->data[i];
+            hon[i] = hm[i] != 0.0f ? 1.0f : 0.0f;
+            hoff[i] = 1.0f - hon[i];
         }
+    ds_host_commit(c, on);
+    ds_host_commit(c, off);
     return ds_add(c, ds_mul_bc(c, a, on), ds_mul_bc(c, b, off));
 }
 
-static ds_tensor *ones2(ds_ctx *c, int64_t B, int64_t n) {
-    ds_tensor *o = ds_new2(c, B, n);
-    if (!c->dry)
-        for (int64_t i = 0; i < B * n; i++) o->data[i] = 1.0f;
-    return o;
-}
+static ds_tensor *ones2(ds_ctx *c, int64_t B, int64_t n) { return ds_new_fill(c, 2, (int64_t[]){B, n}, 1.0f); }
 
 static ds_tensor *cat0(ds_ctx *c, ds_tensor *a, ds_tensor *b) {
     return a ? ds_concat(c, 0, 2, (ds_tensor *[]){a, b}) : NULL;
@@ -451,8 +450,8 @@ static ds_tensor *cfg_fwd(ds_ctx *c, const adp *a, ds_tensor *x, ds_tensor *t, c
     ds_tensor *fixed = ds_repeat0(c, ds_reshape3(c, ds_slice(c, a->fixed, 0, 0, S), 1, S, F), (int)B);
 
     if (o->cfg_dropout_prob > 0.0f) { /* embedding_mask_proba: per item, embedding := fixed */
-        float *keep = ds_scratch(c, B);
-        if (!c->dry) {
+        float *keep = ds_host_scratch(c, B);
+        if (keep) {
             DS_ASSERTF(o->rng != NULL, "cfg dropout needs a random stream");
             for (int64_t b = 0; b < B; b++) keep[b] = ds_rng_uniform(o->rng) < o->cfg_dropout_prob ? 0.0f : 1.0f;
         }

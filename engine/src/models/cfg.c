@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "core/assert.h"
+#include "device/dispatch.h"
 #include "models/model.h"
 #include "ops/ops.h"
 
@@ -36,6 +37,11 @@ ds_tensor *ds_cfg_combine(ds_ctx *c, ds_tensor *cond_out, ds_tensor *uncond_out,
         ds_tensor *raw = y;
         y = ds_new_like(c, raw);
         int64_t n = ds_numel(y), B = y->shape[0], C = y->shape[1], T = y->shape[2];
+        const ds_dev_ops *dv = ds_ops_of(c);
+        if (dv) {
+            if (!c->dry) dv->cfg_rescale(c->dev, cond_out->data, raw->data, y->data, B, C, T, phi);
+            return y;
+        }
         float *sc = ds_scratch(c, B * T), *sg = ds_scratch(c, B * T);
         if (c->dry) return y;
         const float *co = cond_out->data;
@@ -60,7 +66,9 @@ ds_tensor *ds_mask_items(ds_ctx *c, ds_tensor *x, const float *keep) {
     int64_t B = x->shape[0];
     int64_t shape[4] = {B, 1, 1, 1};
     ds_tensor *k = ds_new(c, x->ndim, shape);
-    if (!c->dry)
-        for (int64_t b = 0; b < B; b++) k->data[b] = keep[b];
+    float *h = ds_host_begin(c, k);
+    if (h && keep)
+        for (int64_t b = 0; b < B; b++) h[b] = keep[b];
+    ds_host_commit(c, k);
     return ds_mul_bc(c, x, k);
 }

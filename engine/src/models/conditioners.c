@@ -90,8 +90,7 @@ ds_status ds_conditioner_run(ds_model *m, ds_ctx *c, int index, const ds_meta *i
     if (s == DS_OK) {
         ds_tensor *y;
         if (k->type == DS_COND_NUMBER) {
-            ds_tensor *x = ds_new1(c, B);
-            if (!c->dry) memcpy(x->data, vals, (size_t)B * sizeof(float));
+            ds_tensor *x = ds_new_from_host(c, 1, (int64_t[]){B}, vals);
             ds_tensor *f = ds_fourier(c, x, d->fourier_w, DS_FOURIER_X_SIN_COS);
             y = ds_linear(c, f, d->lin_w, d->lin_b);
         } else {
@@ -99,9 +98,7 @@ ds_status ds_conditioner_run(ds_model *m, ds_ctx *c, int index, const ds_meta *i
         }
         *out = ds_reshape3(c, y, B, 1, ds_dim(y, -1));
         if (mask) {
-            *mask = ds_new2(c, B, 1);
-            if (!c->dry)
-                for (int b = 0; b < B; b++) (*mask)->data[b] = 1.0f;
+            *mask = ds_new_fill(c, 2, (int64_t[]){B, 1}, 1.0f);
         }
     }
     free(idx);

@@ -259,11 +259,8 @@ static ds_tensor *attn_fwd(ds_ctx *c, const dau_attn *a, ds_tensor *x) {
 
 /* Fixed-kernel resampling (blocks.Downsample1d / Upsample1d, kernel "cubic"): one kernel
  * for every channel, applied as a depthwise conv whose [C, 1, 8] weight repeats it. */
-static ds_tensor *depthwise_kernel(ds_ctx *c, const ds_tensor *kernel, int64_t C) {
-    ds_tensor *w = ds_new3(c, C, 1, 8);
-    if (!c->dry)
-        for (int64_t ch = 0; ch < C; ch++) memcpy(w->data + ch * 8, kernel->data, 8 * sizeof(float));
-    return w;
+static ds_tensor *depthwise_kernel(ds_ctx *c, ds_tensor *kernel, int64_t C) {
+    return ds_repeat0(c, ds_reshape3(c, kernel, 1, 1, 8), (int)C); /* a buffer: nothing recorded */
 }
 
 static ds_tensor *down_fwd(ds_ctx *c, const dau_level *L, ds_tensor *x) {
@@ -305,10 +302,7 @@ static ds_tensor *level_fwd(ds_ctx *c, const dau1d *d, int i, ds_tensor *x) {
 static ds_tensor *fourier_planes(ds_ctx *c, const dau1d *d, ds_tensor *v, int64_t T) {
     int64_t B = ds_numel(v);
     ds_tensor *f = ds_reshape3(c, ds_fourier(c, v, d->te_w, DS_FOURIER_COS_SIN), B, 16, 1);
-    ds_tensor *ones = ds_new3(c, 1, 1, T);
-    if (!c->dry)
-        for (int64_t i = 0; i < T; i++) ones->data[i] = 1.0f;
-    return ds_mul_bc(c, f, ones);
+    return ds_mul_bc(c, f, ds_new_fill(c, 3, (int64_t[]){1, 1, T}, 1.0f));
 }
 
 static ds_tensor *dau_forward(ds_model *m, ds_ctx *c, ds_tensor *x, ds_tensor *t, const ds_cond_tensors *cd,
@@ -329,21 +323,24 @@ static ds_tensor *dau_forward(ds_model *m, ds_ctx *c, ds_tensor *x, ds_tensor *t
             /* per item: level a ~ U[0,1) (SAT: a Sobol draw) or the given cond_aug_scale;
              * cond += randn·a; the level's Fourier features join the input */
             ds_tensor *a = ds_new1(c, B), *noise = ds_new_like(c, cond);
-            if (!c->dry) {
+            float *ha = ds_host_begin(c, a), *hn = ds_host_begin(c, noise);
+            if (ha && hn) {
                 int64_t per = ds_numel(cond) / B;
                 for (int64_t b = 0; b < B; b++) {
                     bool given = o->has_cond_aug_scale;
                     DS_ASSERTF((given && o->cond_aug_scale == 0.0f) || o->rng, "DAU1d cond_noise_aug needs a random stream");
-                    a->data[b] = given ? o->cond_aug_scale : ds_rng_uniform(o->rng);
-                    float *nb = noise->data + b * per;
-                    if (a->data[b] == 0.0f) { /* randn·0: no draw needed */
+                    ha[b] = given ? o->cond_aug_scale : ds_rng_uniform(o->rng);
+                    float *nb = hn + b * per;
+                    if (ha[b] == 0.0f) { /* randn·0: no draw needed */
                         memset(nb, 0, (size_t)per * sizeof(float));
                         continue;
                     }
                     ds_rng_normal_fill(o->rng, nb, per);
-                    for (int64_t i = 0; i < per; i++) nb[i] *= a->data[b];
+                    for (int64_t i = 0; i < per; i++) nb[i] *= ha[b];
                 }
             }
+            ds_host_commit(c, a);
+            ds_host_commit(c, noise);
             cond = ds_add(c, cond, noise);
             in[2] = fourier_planes(c, d, a, T);
         }

@@ -331,15 +331,17 @@ static ds_tensor *block(ds_ctx *c, const dit *d, const dit_layer *L, ds_tensor *
 /* Table [N, E] of sinusoidal positions (ScaledSinusoidalEmbedding, before its learned scale). */
 static ds_tensor *sinusoidal_table(ds_ctx *c, int64_t N, int64_t E) {
     ds_tensor *t = ds_new3(c, 1, N, E);
-    if (c->dry) return t;
+    float *h = ds_host_begin(c, t);
+    if (!h) return t;
     int64_t half = E / 2;
     for (int64_t n = 0; n < N; n++)
         for (int64_t j = 0; j < half; j++) {
             float inv = powf(10000.0f, -(float)j / (float)half);
             float a = (float)n * inv;
-            t->data[n * E + j] = sinf(a);
-            t->data[n * E + half + j] = cosf(a);
+            h[n * E + j] = sinf(a);
+            h[n * E + half + j] = cosf(a);
         }
+    ds_host_commit(c, t);
     return t;
 }
 
@@ -360,9 +362,7 @@ static ds_tensor *dit_forward1(ds_ctx *c, dit *d, ds_tensor *x, ds_tensor *t, ds
     if (d->c.timestep_cond_type == DS_TIMESTEP_COND_GLOBAL) {
         g = g ? ds_add(c, g, te) : te;
     } else {
-        ds_tensor *ones = ds_new3(c, 1, 1, T);
-        if (!c->dry)
-            for (int64_t i = 0; i < T; i++) ones->data[i] = 1.0f;
+        ds_tensor *ones = ds_new_fill(c, 3, (int64_t[]){1, 1, T}, 1.0f);
         x = ds_concat(c, 1, 2, (ds_tensor *[]){x, ds_mul_bc(c, ds_reshape3(c, te, B, d->Et, 1), ones)});
     }
     ds_tensor *prep = pre;
@@ -405,8 +405,8 @@ static ds_tensor *dit_forward1(ds_ctx *c, dit *d, ds_tensor *x, ds_tensor *t, ds
 static ds_tensor *zeros_like(ds_ctx *c, const ds_tensor *x) { return ds_new_zeros(c, x->ndim, x->shape); }
 
 static float *dropout_keep(const ds_call_opts *o, int64_t B, ds_ctx *c) {
-    float *keep = ds_scratch(c, B);
-    if (c->dry) return keep;
+    float *keep = ds_host_scratch(c, B);
+    if (!keep) return keep; /* planning */
     DS_ASSERTF(o->rng != NULL, "cfg dropout needs a random stream");
     for (int64_t b = 0; b < B; b++) keep[b] = ds_rng_uniform(o->rng) < o->cfg_dropout_prob ? 0.0f : 1.0f;
     return keep;
@@ -429,7 +429,7 @@ static ds_tensor *dit_forward(ds_model *m, ds_ctx *c, ds_tensor *x, ds_tensor *t
 
     bool cfg = o->cfg_scale != 1.0f && (cross || prepend);
     if (cfg && !c->dry) {
-        float t0 = t->data[0];
+        float t0 = ds_host_view(c, t)[0];
         float sig = d->objective == DS_OBJ_V ? sinf(t0 * (float)M_PI / 2.0f) : t0;
         cfg = o->cfg_interval[0] <= sig && sig <= o->cfg_interval[1];
     }

@@ -14,6 +14,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "core/scratch.h"
 #include "ops/fastmath.h"
 #include "ops/ops.h"
@@ -99,6 +100,13 @@ static void attn_bwd_groups(void *arg, int64_t g0, int64_t g1) {
 
 static void attention_backward(ds_rec *r) {
     ds_tensor *q = r->in[0], *k = r->in[1], *v = r->in[2];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) { /* saved[0] holds the log-sum-exp rows [B, Hq, Nq] on a device */
+        ds_attn_geom g = {r->i[0], r->i[1], r->i[2], r->i[3], r->i[4], r->i[5], r->f[0]};
+        dv->attention_bwd(r->dev, &g, q->data, k->data, v->data, r->out->data, r->saved[0]->data, r->out->grad,
+                          ds_grad_or_null(q), ds_grad_or_null(k), ds_grad_or_null(v));
+        return;
+    }
     attn_job j = {q->data, k->data, v->data, NULL, r->saved[0]->data,
                   q->requires_grad ? q->grad : NULL, k->requires_grad ? k->grad : NULL,
                   v->requires_grad ? v->grad : NULL, r->out->grad,
@@ -116,8 +124,14 @@ ds_tensor *ds_attention(ds_ctx *c, ds_tensor *q, ds_tensor *k, ds_tensor *v, int
                (long long)k->shape[2], Hk, (long long)D);
     ds_tensor *o = ds_new_like(c, q);
     bool need_grad = c->grad && (q->requires_grad || k->requires_grad || v->requires_grad);
-    ds_tensor *P = need_grad ? ds_new4(c, B, Hq, Nq, Nk) : NULL;
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    /* Saved for backward: the probabilities on the CPU; on a device only their row
+     * log-sum-exp (backward recomputes the scores), which is Nk times smaller. */
+    ds_tensor *P = need_grad ? (dv ? ds_new3(c, B, Hq, Nq) : ds_new4(c, B, Hq, Nq, Nk)) : NULL;
+    if (!c->dry && dv) {
+        ds_attn_geom g = {B, Nq, Nk, Hq, Hk, D, scale};
+        dv->attention_fwd(c->dev, &g, q->data, k->data, v->data, o->data, P ? P->data : NULL);
+    } else if (!c->dry) {
         attn_job j = {q->data, k->data, v->data, o->data, P ? P->data : NULL, NULL, NULL, NULL, NULL,
                       B, Nq, Nk, Hq, Hk, D, scale};
         ds_parallel_for(B * Hq, 1, attn_fwd_items, &j);
@@ -172,6 +186,12 @@ static void rope_rows(void *arg, int64_t r0, int64_t r1) {
 
 static void rope_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->rope(r->dev, r->out->grad, r->saved[0]->data, x->grad, ds_numel(x) / (r->i[1] * r->i[2]), r->i[0], r->i[1],
+                 r->i[2], r->i[3], r->i[4], -1.0f, true);
+        return;
+    }
     rope_job j = {r->out->grad, r->saved[0]->data, x->grad, r->i[0], r->i[1], r->i[2], r->i[3], r->i[4], -1.0f, true};
     ds_parallel_for(ds_numel(x) / (j.H * j.D), 16, rope_rows, &j);
 }
@@ -182,7 +202,10 @@ ds_tensor *ds_rope(ds_ctx *c, ds_tensor *x, int H, int R, const ds_tensor *inv_f
     DS_ASSERTF(R % 2 == 0 && R <= D, "rope: rotary dim %d must be even and at most the head dim %lld", R, (long long)D);
     DS_ASSERT(ds_numel(inv_freq) == R / 2);
     ds_tensor *y = ds_new_like(c, x);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->rope(c->dev, x->data, inv_freq->data, y->data, ds_numel(x) / (H * D), N, H, D, R, pos0, 1.0f, false);
+    } else if (!c->dry) {
         rope_job j = {x->data, inv_freq->data, y->data, N, H, D, R, pos0, 1.0f, false};
         ds_parallel_for(ds_numel(x) / (H * D), 16, rope_rows, &j);
     }

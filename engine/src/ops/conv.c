@@ -29,6 +29,7 @@
 #include "core/assert.h"
 #include "core/pool.h"
 #include "core/scratch.h"
+#include "device/dispatch.h"
 #include "ops/conv_direct.h"
 #include "ops/ops.h"
 
@@ -488,8 +489,24 @@ static void run_forward(conv_job *j) {
     }
 }
 
+/* The geometry as the device op table takes it (pad_r: the right padding actually read). */
+static ds_conv_geom dev_geom(const conv_geom *g) {
+    ds_conv_geom d = {g->B, g->Ci, g->T, g->Co, g->K, g->To, g->G, g->Cig, g->Cog, g->stride, g->pad_l, 0, g->dil,
+                      g->transposed};
+    d.pad_r = g->transposed ? (int)((g->T - 1) * g->stride + g->K - g->pad_l - g->To)
+                            : (int)((g->To - 1) * g->stride + (int64_t)g->dil * (g->K - 1) + 1 - g->T - g->pad_l);
+    return d;
+}
+
 static void conv_backward(ds_rec *r) {
     ds_tensor *x = r->in[0], *w = r->in[1], *b = r->in[2];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        ds_conv_geom dg = dev_geom(r->p);
+        dv->conv_bwd(r->dev, &dg, x->data, w->data, r->out->grad, ds_grad_or_null(x), ds_grad_or_null(w),
+                     ds_grad_or_null(b));
+        return;
+    }
     conv_job j;
     memset(&j, 0, sizeof j);
     memcpy(&j.g, r->p, sizeof j.g);
@@ -529,7 +546,11 @@ static void conv_backward(ds_rec *r) {
 
 static ds_tensor *conv_common(ds_ctx *c, const char *name, conv_geom g, ds_tensor *x, ds_tensor *w, ds_tensor *b) {
     ds_tensor *y = ds_new3(c, g.B, g.Co, g.To);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        ds_conv_geom dg = dev_geom(&g);
+        dv->conv_fwd(c->dev, &dg, x->data, w->data, b ? b->data : NULL, y->data);
+    } else if (!c->dry) {
         conv_job j;
         memset(&j, 0, sizeof j);
         j.g = g;

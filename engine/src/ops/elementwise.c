@@ -6,6 +6,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "ops/kernels.h"
 #include "ops/ops.h"
 
@@ -61,6 +62,12 @@ static void bin_bw_range(void *arg, int64_t i0, int64_t i1) {
 
 static void binary_backward(ds_rec *r) {
     ds_tensor *a = r->in[0], *b = r->in[1];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->binary_bwd(r->dev, (int)r->i[0], a->data, b->data, r->out->grad, ds_grad_or_null(a), ds_grad_or_null(b),
+                       ds_numel(r->out));
+        return;
+    }
     bin_bw_job j = {(int)r->i[0], a->data, b->data, r->out->grad, a->requires_grad ? a->grad : NULL,
                     b->requires_grad ? b->grad : NULL};
     ds_parallel_for(ds_numel(r->out), GRAIN, bin_bw_range, &j);
@@ -69,7 +76,10 @@ static void binary_backward(ds_rec *r) {
 static ds_tensor *binary(ds_ctx *c, int kind, ds_tensor *a, ds_tensor *b, const char *name) {
     DS_ASSERTF(ds_same_shape(a, b), "%s: shapes differ", name);
     ds_tensor *y = ds_new_like(c, a);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->binary_fwd(c->dev, kind, a->data, b->data, y->data, ds_numel(y));
+    } else if (!c->dry) {
         bin_job j = {kind, a->data, b->data, y->data};
         ds_parallel_for(ds_numel(y), GRAIN, bin_range, &j);
     }
@@ -138,6 +148,11 @@ static void bc_backward(ds_rec *r) {
     int kind = (int)r->i[0];
     ds_bcast g = bcast_of(a, b);
     const float *dy = r->out->grad;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->bcast_bwd(r->dev, kind, &g, a->data, b->data, dy, ds_grad_or_null(a), ds_grad_or_null(b));
+        return;
+    }
     int64_t idx = 0;
     for (int64_t i0 = 0; i0 < g.out[0]; i0++)
         for (int64_t i1 = 0; i1 < g.out[1]; i1++)
@@ -161,7 +176,10 @@ static ds_tensor *bcast_binary(ds_ctx *c, int kind, ds_tensor *a, ds_tensor *b, 
     int64_t shape[4];
     for (int i = 0; i < a->ndim; i++) shape[i] = g.out[4 - a->ndim + i];
     ds_tensor *y = ds_new(c, a->ndim, shape);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->bcast_fwd(c->dev, kind, &g, a->data, b->data, y->data);
+    } else if (!c->dry) {
         bc_job j = {kind, g, a->data, b->data, y->data};
         ds_parallel_for(g.out[0] * g.out[1], 1, bc_range, &j);
     }
@@ -229,13 +247,21 @@ static void un_bw_range(void *arg, int64_t i0, int64_t i1) {
 }
 
 static void unary_backward(ds_rec *r) {
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->unary_bwd(r->dev, (int)r->i[0], r->f[0], r->in[0]->data, r->out->grad, r->in[0]->grad, ds_numel(r->out));
+        return;
+    }
     un_job j = {(int)r->i[0], r->f[0], r->f[1], r->in[0]->data, r->out->grad, NULL, r->in[0]->grad};
     ds_parallel_for(ds_numel(r->out), GRAIN, un_bw_range, &j);
 }
 
 static ds_tensor *unary(ds_ctx *c, int kind, ds_tensor *x, float alpha, float beta, const char *name) {
     ds_tensor *y = ds_new_like(c, x);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->unary_fwd(c->dev, kind, alpha, beta, x->data, y->data, ds_numel(y));
+    } else if (!c->dry) {
         un_job j = {kind, alpha, beta, x->data, NULL, y->data, NULL};
         ds_parallel_for(ds_numel(y), GRAIN, un_range, &j);
     }
@@ -289,6 +315,11 @@ static void glu_bw_range(void *arg, int64_t r0, int64_t r1) {
 
 static void swiglu_backward(ds_rec *r) {
     int64_t I = r->i[0];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->swiglu_bwd(r->dev, r->in[0]->data, r->out->grad, r->in[0]->grad, ds_numel(r->out) / I, I);
+        return;
+    }
     glu_job j = {r->in[0]->data, r->out->grad, NULL, r->in[0]->grad, I};
     ds_parallel_for(ds_numel(r->out) / I, 16, glu_bw_range, &j);
 }
@@ -300,7 +331,10 @@ ds_tensor *ds_swiglu(ds_ctx *c, ds_tensor *h) {
     memcpy(shape, h->shape, sizeof shape);
     shape[h->ndim - 1] = W / 2;
     ds_tensor *y = ds_new(c, h->ndim, shape);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->swiglu_fwd(c->dev, h->data, y->data, ds_numel(y) / (W / 2), W / 2);
+    } else if (!c->dry) {
         glu_job j = {h->data, NULL, y->data, NULL, W / 2};
         ds_parallel_for(ds_numel(y) / (W / 2), 16, glu_range, &j);
     }
@@ -315,6 +349,11 @@ static void modulate_backward(ds_rec *r) {
     ds_tensor *x = r->in[0], *s = r->in[1], *h = r->in[2];
     ds_bcast g = bcast_of(x, s);
     const float *dy = r->out->grad;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->modulate_bwd(r->dev, &g, x->data, s->data, dy, ds_grad_or_null(x), ds_grad_or_null(s), ds_grad_or_null(h));
+        return;
+    }
     int64_t idx = 0;
     for (int64_t i0 = 0; i0 < g.out[0]; i0++)
         for (int64_t i1 = 0; i1 < g.out[1]; i1++)
@@ -333,7 +372,10 @@ ds_tensor *ds_modulate(ds_ctx *c, ds_tensor *x, ds_tensor *scale, ds_tensor *shi
     ds_bcast g = bcast_of(x, scale);
     for (int i = 0; i < x->ndim; i++) DS_ASSERT(g.out[4 - x->ndim + i] == x->shape[i]);
     ds_tensor *y = ds_new_like(c, x);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->modulate_fwd(c->dev, &g, x->data, scale->data, shift->data, y->data);
+    } else if (!c->dry) {
         int64_t idx = 0;
         for (int64_t i0 = 0; i0 < g.out[0]; i0++)
             for (int64_t i1 = 0; i1 < g.out[1]; i1++)

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "core/assert.h"
+#include "device/dispatch.h"
 #include "ops/ops.h"
 
 #define TWO_PI_F 6.2831853071795864769f
@@ -21,6 +22,11 @@ static void fourier_backward(ds_rec *r) {
     ds_tensor *t = r->in[0], *w = r->in[1];
     int kind = (int)r->i[0];
     int64_t B = ds_numel(t), F = ds_numel(w), W = r->out->shape[1];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->fourier_bwd(r->dev, kind, t->data, w->data, r->out->grad, ds_grad_or_null(t), ds_grad_or_null(w), B, F);
+        return;
+    }
     for (int64_t b = 0; b < B; b++) {
         const float *dy = r->out->grad + b * W;
         float tb = t->data[b];
@@ -43,7 +49,10 @@ ds_tensor *ds_fourier(ds_ctx *c, ds_tensor *t, ds_tensor *w, ds_fourier_kind kin
     int64_t B = ds_numel(t), F = ds_numel(w);
     int64_t W = kind == DS_FOURIER_COS_SIN ? 2 * F : 2 * F + 1;
     ds_tensor *y = ds_new2(c, B, W);
-    if (!c->dry)
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv)
+        dv->fourier_fwd(c->dev, kind, t->data, w->data, y->data, B, F);
+    else if (!c->dry)
         for (int64_t b = 0; b < B; b++) {
             float *o = y->data + b * W, tb = t->data[b];
             if (kind == DS_FOURIER_COS_SIN) {
@@ -70,6 +79,11 @@ static void embedding_backward(ds_rec *r) {
     ds_tensor *table = r->in[0];
     const int64_t *idx = r->p;
     int64_t B = r->i[0], E = table->shape[1];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) { /* saved[0]: the indices on the device */
+        dv->embed_bwd(r->dev, r->saved[0]->data, r->out->grad, table->grad, B, E);
+        return;
+    }
     for (int64_t b = 0; b < B; b++)
         for (int64_t e = 0; e < E; e++) table->grad[idx[b] * E + e] += r->out->grad[b * E + e];
 }
@@ -84,13 +98,24 @@ ds_tensor *ds_embedding(ds_ctx *c, ds_tensor *table, const int64_t *idx, int64_t
                    (long long)idx[b], (long long)V);
         saved[b] = idx[b];
     }
-    if (!c->dry)
+    const ds_dev_ops *dv = ds_ops_of(c);
+    ds_tensor *di = NULL; /* devices: the indices staged like any host value */
+    if (dv) {
+        di = ds_new1(c, B);
+        float *h = ds_host_begin(c, di);
+        for (int64_t b = 0; h && b < B; b++) h[b] = (float)idx[b];
+        ds_host_commit(c, di);
+    }
+    if (!c->dry && dv)
+        dv->embed_fwd(c->dev, table->data, di->data, y->data, B, E);
+    else if (!c->dry)
         for (int64_t b = 0; b < B; b++)
             for (int64_t e = 0; e < E; e++) y->data[b * E + e] = table->data[idx[b] * E + e];
     ds_rec *r = ds_record(c, "embedding", embedding_backward, y, 1, (ds_tensor *[]){table});
     if (r) {
         r->i[0] = B;
         r->p = saved;
+        r->saved[0] = di;
     }
     return y;
 }

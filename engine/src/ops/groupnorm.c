@@ -23,6 +23,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "core/scratch.h"
 #include "ops/fastmath.h"
 #include "ops/ops.h"
@@ -158,6 +159,15 @@ static void gn_bwd_items(void *arg, int64_t i0, int64_t i1) {
 
 static void gn_backward(ds_rec *r) {
     ds_tensor *x = r->in[0], *gamma = r->in[1], *beta = r->in[2], *scale = r->in[3], *shift = r->in[4];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        ds_gn_geom g = {x->shape[0], x->shape[1], x->shape[2], r->i[0], (int)r->i[1], 0.0f};
+        dv->groupnorm_bwd(r->dev, &g, x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL,
+                          scale ? scale->data : NULL, shift ? shift->data : NULL, r->saved[0]->data, r->saved[1]->data,
+                          r->out->grad, ds_grad_or_null(x), ds_grad_or_null(gamma), ds_grad_or_null(beta),
+                          ds_grad_or_null(scale), ds_grad_or_null(shift));
+        return;
+    }
     gn_job j;
     memset(&j, 0, sizeof j);
     j.x = x->data;
@@ -196,7 +206,12 @@ ds_tensor *ds_group_norm_act(ds_ctx *c, ds_tensor *x, int groups, ds_tensor *gam
     DS_ASSERT(!scale || (ds_numel(scale) == B * C && ds_numel(shift) == B * C));
     ds_tensor *y = ds_new_like(c, x);
     ds_tensor *mean = ds_new1(c, B * groups), *rstd = ds_new1(c, B * groups);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        ds_gn_geom g = {B, C, T, groups, (int)act, eps};
+        dv->groupnorm_fwd(c->dev, &g, x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL,
+                          scale ? scale->data : NULL, shift ? shift->data : NULL, y->data, mean->data, rstd->data);
+    } else if (!c->dry) {
         gn_job j = {x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, scale ? scale->data : NULL,
                     shift ? shift->data : NULL, NULL, y->data, mean->data, rstd->data, NULL, NULL, NULL,
                     NULL, NULL, B, C, T, groups, C / groups, eps, (int)act};
@@ -209,7 +224,7 @@ ds_tensor *ds_group_norm_act(ds_ctx *c, ds_tensor *x, int groups, ds_tensor *gam
         r->saved[0] = mean;
         r->saved[1] = rstd;
         bool pg = (gamma && gamma->requires_grad) || (beta && beta->requires_grad);
-        r->saved[2] = pg ? ds_new1(c, 2 * B * C) : NULL;
+        r->saved[2] = pg && !dv ? ds_new1(c, 2 * B * C) : NULL; /* CPU partials; devices reduce in place */
     }
     return y;
 }

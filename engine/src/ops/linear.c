@@ -4,6 +4,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "ops/ops.h"
 
 typedef struct bias_job {
@@ -44,6 +45,11 @@ static void linear_backward(ds_rec *r) {
     ds_tensor *x = r->in[0], *w = r->in[1], *b = r->in[2];
     int64_t M = r->i[0], K = r->i[1], N = r->i[2];
     const float *dy = r->out->grad;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->linear_bwd(r->dev, x->data, w->data, dy, ds_grad_or_null(x), ds_grad_or_null(w), ds_grad_or_null(b), M, K, N);
+        return;
+    }
     if (x->requires_grad) ds_gemm(false, false, M, K, N, 1.0f, dy, N, w->data, K, 1.0f, x->grad, K);
     if (w->requires_grad) ds_gemm(true, false, N, K, M, 1.0f, dy, N, x->data, K, 1.0f, w->grad, K);
     if (b && b->requires_grad) ds_colsum_add(b->grad, dy, M, N);
@@ -59,7 +65,10 @@ ds_tensor *ds_linear(ds_ctx *c, ds_tensor *x, ds_tensor *w, ds_tensor *b) {
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = N;
     ds_tensor *y = ds_new(c, x->ndim, shape);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->linear_fwd(c->dev, x->data, w->data, b ? b->data : NULL, y->data, M, K, N);
+    } else if (!c->dry) {
         if (b) {
             bias_job j = {y->data, b->data, N};
             ds_parallel_for(M, 64, bias_rows, &j);

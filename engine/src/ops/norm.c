@@ -8,6 +8,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "ops/ops.h"
 
 typedef struct ln_job {
@@ -87,6 +88,12 @@ static void layernorm_backward(ds_rec *r) {
     ds_tensor *x = r->in[0], *gamma = r->in[1], *beta = r->in[2];
     int64_t E = r->i[0], R = ds_numel(x) / E;
     float *mean = r->saved[0]->data, *rstd = r->saved[1]->data;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->layernorm_bwd(r->dev, x->data, gamma ? gamma->data : NULL, mean, rstd, r->out->grad, ds_grad_or_null(x),
+                          ds_grad_or_null(gamma), ds_grad_or_null(beta), R, E);
+        return;
+    }
     if (x->requires_grad) {
         ln_job j = {x->data, gamma ? gamma->data : NULL, NULL, r->out->grad, NULL, mean, rstd, x->grad, E, 0};
         ds_parallel_for(R, 8, ln_bw_rows, &j);
@@ -104,7 +111,11 @@ ds_tensor *ds_layernorm(ds_ctx *c, ds_tensor *x, ds_tensor *gamma, ds_tensor *be
     DS_ASSERT(!beta || ds_numel(beta) == E);
     ds_tensor *y = ds_new_like(c, x);
     ds_tensor *mean = ds_new1(c, R), *rstd = ds_new1(c, R);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->layernorm_fwd(c->dev, x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, y->data, mean->data,
+                          rstd->data, R, E, eps);
+    } else if (!c->dry) {
         ln_job j = {x->data, gamma ? gamma->data : NULL, beta ? beta->data : NULL, NULL, y->data, mean->data,
                     rstd->data, NULL, E, eps};
         ds_parallel_for(R, 8, ln_rows, &j);
@@ -123,6 +134,11 @@ ds_tensor *ds_layernorm(ds_ctx *c, ds_tensor *x, ds_tensor *gamma, ds_tensor *be
 static void l2norm_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t D = r->i[0], R = ds_numel(x) / D;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->l2norm_bwd(r->dev, x->data, r->out->grad, x->grad, R, D);
+        return;
+    }
     for (int64_t q = 0; q < R; q++) {
         const float *xv = x->data + q * D, *dy = r->out->grad + q * D;
         float *dx = x->grad + q * D;
@@ -143,7 +159,10 @@ static void l2norm_backward(ds_rec *r) {
 ds_tensor *ds_l2norm(ds_ctx *c, ds_tensor *x) {
     int64_t D = ds_dim(x, -1), R = ds_numel(x) / D;
     ds_tensor *y = ds_new_like(c, x);
-    if (!c->dry)
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv)
+        dv->l2norm_fwd(c->dev, x->data, y->data, R, D);
+    else if (!c->dry)
         for (int64_t q = 0; q < R; q++) {
             const float *xv = x->data + q * D;
             double n2 = 0;

@@ -1,7 +1,9 @@
 /* The op set: every op has a forward (this header) and a backward (recorded on the tape
  * when gradients are on). Forwards allocate their outputs from the context's arena;
  * backwards add (+=) into input gradients. The CPU kernels are plain loops (threaded
- * with ds_parallel_for) and OpenBLAS sgemm; see the files of ops/.
+ * with ds_parallel_for) and OpenBLAS sgemm; see the files of ops/. On a context bound to
+ * a device each wrapper takes one branch to the device's op table (device/backend.h,
+ * device/dispatch.h) with the same semantics.
  *
  * Shape legend: B batch, C channels, T time, N tokens, E width, H heads, D head dim.
  * All tensors are contiguous float32. Shape mismatches are programmer errors (assert):
@@ -127,7 +129,8 @@ ds_tensor *ds_embedding(ds_ctx *c, ds_tensor *table, const int64_t *idx, int64_t
 
 /* ---- Losses (ops/loss.c) ---- */
 /* mean((a - b)²) over all elements, or over elements where mask [B, T] (broadcast over the
- * middle dim of [B, C, T]) is non-zero. Returns a [1] tensor. */
+ * middle dim of [B, C, T]) is non-zero. Returns a [1] tensor. The mask lives where the
+ * context's tensors live (device memory on a device). */
 ds_tensor *ds_mse(ds_ctx *c, ds_tensor *a, ds_tensor *b, const float *mask);
 
 #endif

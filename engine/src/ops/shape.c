@@ -4,6 +4,7 @@
 
 #include "core/assert.h"
 #include "core/pool.h"
+#include "device/dispatch.h"
 #include "ops/ops.h"
 
 ds_tensor *ds_reshape(ds_ctx *c, ds_tensor *x, int ndim, const int64_t *shape) {
@@ -77,6 +78,11 @@ static void permute_backward(ds_rec *r) {
     j.src = r->out->grad;
     j.dst = r->in[0]->grad;
     j.backward = true;
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->permute(r->dev, j.os, j.is, j.src, j.dst, true);
+        return;
+    }
     /* Different output slabs map to disjoint input elements: safe to thread. */
     ds_parallel_for(j.os[0] * j.os[1], 1, perm_range, &j);
 }
@@ -95,7 +101,11 @@ ds_tensor *ds_permute(ds_ctx *c, ds_tensor *x, const int *perm) {
         j.src = x->data;
         j.dst = y->data;
         j.backward = false;
-        ds_parallel_for(j.os[0] * j.os[1], 1, perm_range, &j);
+        const ds_dev_ops *dv = ds_ops_of(c);
+        if (dv)
+            dv->permute(c->dev, j.os, j.is, j.src, j.dst, false);
+        else
+            ds_parallel_for(j.os[0] * j.os[1], 1, perm_range, &j);
     }
     ds_rec *r = ds_record(c, "permute", permute_backward, y, 1, (ds_tensor *[]){x});
     if (r)
@@ -123,10 +133,13 @@ static void concat_backward(ds_rec *r) {
     int64_t outer, inner;
     split_dims(r->out, dim, &outer, &inner);
     int64_t total = r->out->shape[dim], off = 0;
+    const ds_dev_ops *dv = ds_ops_rec(r);
     for (int k = 0; k < DS_REC_MAX_IN && r->in[k]; k++) {
         ds_tensor *x = r->in[k];
         int64_t len = x->shape[dim];
-        if (x->requires_grad)
+        if (x->requires_grad && dv)
+            dv->copy2d(r->dev, x->grad, len * inner, r->out->grad + off * inner, total * inner, outer, len * inner, true);
+        else if (x->requires_grad)
             for (int64_t o = 0; o < outer; o++) {
                 const float *src = r->out->grad + (o * total + off) * inner;
                 float *dst = x->grad + o * len * inner;
@@ -161,9 +174,14 @@ ds_tensor *ds_concat(ds_ctx *c, int dim, int n, ds_tensor *const *xs) {
         int64_t outer, inner;
         split_dims(y, dim, &outer, &inner);
         int64_t off = 0;
+        const ds_dev_ops *dv = ds_ops_of(c);
         for (int k = 0; k < m; k++) {
             int64_t len = in[k]->shape[dim];
-            for (int64_t o = 0; o < outer; o++)
+            if (dv)
+                dv->copy2d(c->dev, y->data + off * inner, shape[dim] * inner, in[k]->data, len * inner, outer,
+                           len * inner, false);
+            else
+                for (int64_t o = 0; o < outer; o++)
                 memcpy(y->data + (o * shape[dim] + off) * inner, in[k]->data + o * len * inner,
                        (size_t)(len * inner) * sizeof(float));
             off += len;
@@ -181,6 +199,11 @@ static void slice_backward(ds_rec *r) {
     int64_t outer, inner;
     split_dims(x, dim, &outer, &inner);
     int64_t len = r->out->shape[dim], total = x->shape[dim];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->copy2d(r->dev, x->grad + start * inner, total * inner, r->out->grad, len * inner, outer, len * inner, true);
+        return;
+    }
     for (int64_t o = 0; o < outer; o++) {
         const float *src = r->out->grad + o * len * inner;
         float *dst = x->grad + (o * total + start) * inner;
@@ -198,8 +221,13 @@ ds_tensor *ds_slice(ds_ctx *c, ds_tensor *x, int dim, int64_t start, int64_t len
     if (!c->dry) {
         int64_t outer, inner;
         split_dims(x, dim, &outer, &inner);
-        for (int64_t o = 0; o < outer; o++)
-            memcpy(y->data + o * len * inner, x->data + (o * x->shape[dim] + start) * inner,
+        const ds_dev_ops *dv = ds_ops_of(c);
+        if (dv)
+            dv->copy2d(c->dev, y->data, len * inner, x->data + start * inner, x->shape[dim] * inner, outer, len * inner,
+                       false);
+        else
+            for (int64_t o = 0; o < outer; o++)
+                memcpy(y->data + o * len * inner, x->data + (o * x->shape[dim] + start) * inner,
                    (size_t)(len * inner) * sizeof(float));
     }
     ds_rec *r = ds_record(c, "slice", slice_backward, y, 1, (ds_tensor *[]){x});
@@ -222,6 +250,11 @@ static int64_t nearest_src(int64_t j, int64_t Ti, int64_t T) {
 static void resize_nearest_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t rows = x->shape[0] * x->shape[1], Ti = x->shape[2], T = r->out->shape[2];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->resize(r->dev, 0, true, r->out->grad, x->grad, rows, Ti, T);
+        return;
+    }
     for (int64_t q = 0; q < rows; q++)
         for (int64_t j = 0; j < T; j++) x->grad[q * Ti + nearest_src(j, Ti, T)] += r->out->grad[q * T + j];
 }
@@ -231,7 +264,10 @@ ds_tensor *ds_resize_nearest(ds_ctx *c, ds_tensor *x, int64_t T) {
     int64_t Ti = x->shape[2];
     if (Ti == T) return x;
     ds_tensor *y = ds_new3(c, x->shape[0], x->shape[1], T);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->resize(c->dev, 0, false, x->data, y->data, x->shape[0] * x->shape[1], Ti, T);
+    } else if (!c->dry) {
         int64_t rows = x->shape[0] * x->shape[1];
         for (int64_t q = 0; q < rows; q++)
             for (int64_t j = 0; j < T; j++) y->data[q * T + j] = x->data[q * Ti + nearest_src(j, Ti, T)];
@@ -255,6 +291,11 @@ static void linear_src(int64_t j, int64_t Ti, int64_t T, int64_t *i0, int64_t *i
 static void resize_linear_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t rows = x->shape[0] * x->shape[1], Ti = x->shape[2], T = r->out->shape[2];
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->resize(r->dev, 1, true, r->out->grad, x->grad, rows, Ti, T);
+        return;
+    }
     for (int64_t q = 0; q < rows; q++)
         for (int64_t j = 0; j < T; j++) {
             int64_t i0, i1;
@@ -271,7 +312,10 @@ ds_tensor *ds_resize_linear(ds_ctx *c, ds_tensor *x, int64_t T) {
     int64_t Ti = x->shape[2];
     if (Ti == T) return x;
     ds_tensor *y = ds_new3(c, x->shape[0], x->shape[1], T);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->resize(c->dev, 1, false, x->data, y->data, x->shape[0] * x->shape[1], Ti, T);
+    } else if (!c->dry) {
         int64_t rows = x->shape[0] * x->shape[1];
         for (int64_t q = 0; q < rows; q++)
             for (int64_t j = 0; j < T; j++) {
@@ -321,6 +365,11 @@ static void pad_rows(void *arg, int64_t r0, int64_t r1) {
 static void pad_reflect_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t T = ds_dim(x, -1);
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        dv->pad_reflect(r->dev, true, r->out->grad, x->grad, ds_numel(x) / T, T, ds_dim(r->out, -1), r->i[0]);
+        return;
+    }
     pad_job j = {r->out->grad, x->grad, T, ds_dim(r->out, -1), r->i[0], true};
     ds_parallel_for(ds_numel(x) / T, 16, pad_rows, &j);
 }
@@ -333,7 +382,10 @@ ds_tensor *ds_pad_reflect(ds_ctx *c, ds_tensor *x, int left, int right) {
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = T + left + right;
     ds_tensor *y = ds_new(c, x->ndim, shape);
-    if (!c->dry) {
+    const ds_dev_ops *dv = ds_ops_of(c);
+    if (!c->dry && dv) {
+        dv->pad_reflect(c->dev, false, x->data, y->data, ds_numel(x) / T, T, T + left + right, left);
+    } else if (!c->dry) {
         pad_job j = {x->data, y->data, T, T + left + right, left, false};
         ds_parallel_for(ds_numel(x) / T, 16, pad_rows, &j);
     }
@@ -345,6 +397,11 @@ ds_tensor *ds_pad_reflect(ds_ctx *c, ds_tensor *x, int left, int right) {
 static void repeat0_backward(ds_rec *r) {
     ds_tensor *x = r->in[0];
     int64_t n = ds_numel(x);
+    const ds_dev_ops *dv = ds_ops_rec(r);
+    if (dv) {
+        for (int64_t t = 0; t < r->i[0]; t++) dv->copy2d(r->dev, x->grad, n, r->out->grad + t * n, n, 1, n, true);
+        return;
+    }
     for (int64_t t = 0; t < r->i[0]; t++)
         for (int64_t i = 0; i < n; i++) x->grad[i] += r->out->grad[t * n + i];
 }
@@ -357,7 +414,11 @@ ds_tensor *ds_repeat0(ds_ctx *c, ds_tensor *x, int times) {
     ds_tensor *y = ds_new(c, x->ndim, shape);
     if (!c->dry) {
         int64_t n = ds_numel(x);
-        for (int t = 0; t < times; t++) memcpy(y->data + t * n, x->data, (size_t)n * sizeof(float));
+        const ds_dev_ops *dv = ds_ops_of(c);
+        if (dv) /* source row stride 0: the same row `times` times */
+            dv->copy2d(c->dev, y->data, n, x->data, 0, times, n, false);
+        else
+            for (int t = 0; t < times; t++) memcpy(y->data + t * n, x->data, (size_t)n * sizeof(float));
     }
     ds_rec *r = ds_record(c, "repeat0", repeat0_backward, y, 1, (ds_tensor *[]){x});
     if (r) r->i[0] = times;

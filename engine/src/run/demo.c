@@ -142,11 +142,15 @@ ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err) {
     ds_rng_normal_fill(&noise_rng, noise, n);
     for (int d = 0; d < N; d++)
         if (cond_model && d < demo->n_demo_cond) demo_meta(&demo->demo_cond[d], &meta[d], cond_json[d], sizeof cond_json[d]);
-    /* Render with the EMA backbone: swap it in, and the online weights back afterwards. */
+    /* Render with the EMA backbone: swap it in, and the online weights back afterwards. On
+     * a device the host copies are refreshed first and the swapped table is uploaded. */
     float *w = p->data + p->range_begin[DS_PG_BACKBONE];
+    /* refreshing the host copies changes no training state: the const is kept by intent */
+    if (dc->tr->dev && (s = ds_trainer_sync_host((ds_trainer *)dc->tr, err)) != DS_OK) goto out;
     if (swap) {
         memcpy(online, w, (size_t)nb * sizeof(float));
         memcpy(w, dc->tr->ema.w, (size_t)nb * sizeof(float));
+        if (dc->tr->dev && (s = ds_params_upload(&m->params, err)) != DS_OK) goto out;
     }
     int n_scales = cond_model && demo->n_cfg_scales > 0 ? demo->n_cfg_scales : 1;
     for (int k = 0; k < n_scales && s == DS_OK; k++) {
@@ -154,6 +158,7 @@ ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err) {
         double t0 = now_s();
         ds_ctx c;
         ds_ctx_init(&c);
+        ds_ctx_set_device(&c, m->params.dev, false);
         ds_cond_tensors ct;
         memset(&ct, 0, sizeof ct);
         if (cond_model && m->n_cond > 0) s = ds_model_condition(m, &c, meta, N, &ct, err);
@@ -194,7 +199,14 @@ ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err) {
             s = emit(dc, step, scale, d, cond_json[d], name, audio + (int64_t)d * Ca * Ta, (int)Ca, Ta, rate, secs, err);
         }
     }
-    if (swap) memcpy(w, online, (size_t)nb * sizeof(float));
+    if (swap) {
+        memcpy(w, online, (size_t)nb * sizeof(float));
+        ds_err e2;
+        if (dc->tr->dev && ds_params_upload(&m->params, &e2) != DS_OK && s == DS_OK) {
+            *err = e2;
+            s = e2.code;
+        }
+    }
 out:
     free(noise);
     free(lat);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/pool.h"
+#include "device/device.h"
 #include "diffusion/render.h"
 #include "models/pretransform.h"
 #include "ops/ops.h"
@@ -134,8 +135,21 @@ ds_status ds_generate(const ds_generate_opts *o, ds_generate_result *r, ds_err *
     *cfg = *o->cfg;
     if (o->sample_size > 0) cfg->sample_size = o->sample_size;
     ds_model *m = NULL;
-    ds_status s = load_model(cfg, o->weights, o->use_ema, &m, err);
+    ds_device *dev = NULL;
+    ds_status s = DS_OK;
+    if (o->device && strcmp(o->device, "cpu") != 0) {
+        ds_precision prec = DS_PREC_32;
+        if ((s = ds_precision_parse(o->precision, &prec, err)) == DS_OK) s = ds_device_open(o->device, prec, &dev, err);
+        if (s != DS_OK) {
+            free(cfg);
+            return s;
+        }
+    }
+    s = load_model(cfg, o->weights, o->use_ema, &m, err);
+    if (s == DS_OK && dev) s = ds_params_bind(&m->params, dev, err); /* the model's tables onto the device */
     if (s != DS_OK) {
+        ds_model_free(m);
+        ds_device_close(dev);
         free(cfg);
         return s;
     }
@@ -149,6 +163,7 @@ ds_status ds_generate(const ds_generate_opts *o, ds_generate_result *r, ds_err *
     float *lat = NULL;
     ds_ctx c;
     ds_ctx_init(&c);
+    ds_ctx_set_device(&c, dev, false); /* conditioning tensors live where the model runs */
     if ((s = ds_sampler_parse(name, &obj, &kind, err)) != DS_OK) goto out;
     ds_sampler_params sp = ds_sampler_defaults(kind);
     sp.steps = o->steps > 0 ? o->steps : (obj == DS_OBJ_RF_DENOISER ? 8 : (obj == DS_OBJ_V ? 100 : 50));
@@ -222,6 +237,7 @@ out:
     free(lat);
     ds_ctx_free(&c);
     ds_model_free(m);
+    ds_device_close(dev);
     free(cfg);
     return s;
 }

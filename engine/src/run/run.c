@@ -17,6 +17,7 @@
 
 #include "core/fileio.h"
 #include "core/pool.h"
+#include "device/device.h"
 #include "ops/ops.h"
 #include "run/checkpoint.h"
 #include "run/demo.h"
@@ -42,6 +43,11 @@ typedef struct run {
     /* owned copies of the micro-batches of one step (a source's buffers live until next()) */
     ds_batch *batches;
     int n_batches;
+    ds_device *dev; /* the studio file's device (NULL: the CPU) */
+    /* device runs load step k+1's batches while step k computes: r->batches then holds
+     * them already, and the source's position for a checkpoint is the one before them */
+    bool prefetched;
+    int64_t pos_before_prefetch;
 } run;
 
 static double now_s(void) {
@@ -204,6 +210,19 @@ static void write_metrics(run *r, const ds_step_stats *s, double t) {
     }
 }
 
+/* The next micro-batches of a step from the source into r->batches (owned copies). */
+static ds_status load_batches(run *r, ds_err *err) {
+    ds_status s = DS_OK;
+    for (int k = 0; k < r->n_batches && s == DS_OK; k++) {
+        ds_batch b;
+        memset(&b, 0, sizeof b);
+        s = r->src.next(r->src.user, &b, err);
+        if (s == DS_OK && copy_batch(&r->batches[k], &b) != DS_OK)
+            s = ds_err_set(err, DS_ERR_NOMEM, "out of memory copying a batch");
+    }
+    return s;
+}
+
 static ds_status save_checkpoint(run *r, ds_err *err) {
     ds_phase prev = r->st.phase;
     r->st.phase = DS_PHASE_SAVING;
@@ -212,13 +231,14 @@ static ds_status save_checkpoint(run *r, ds_err *err) {
     memset(&cs, 0, sizeof cs);
     cs.step = r->tr.global_step;
     cs.seed = r->spec->studio.seed;
-    cs.data_position = r->src.position ? r->src.position(r->src.user) : 0;
+    cs.data_position = r->prefetched ? r->pos_before_prefetch : r->src.position ? r->src.position(r->src.user) : 0;
     snprintf(cs.config_hash, sizeof cs.config_hash, "%s", r->config_hash);
     cs.elapsed_s = r->elapsed_base + (now_s() - r->t_start);
     cs.loss_smoothed = r->st.loss_smoothed;
     char saved[DS_PATH_LEN + 64];
     int keep = r->spec->studio.keep_checkpoints > 0 ? r->spec->studio.keep_checkpoints : 3;
-    ds_status s = ds_ckpt_save(r->ckpt_dir, &r->tr, &cs, keep, saved, sizeof saved, err);
+    ds_status s = ds_trainer_sync_host(&r->tr, err); /* a device's tables to the host copies */
+    if (s == DS_OK) s = ds_ckpt_save(r->ckpt_dir, &r->tr, &cs, keep, saved, sizeof saved, err);
     if (s == DS_OK) {
         r->st.last_checkpoint_step = cs.step;
         rlog(r, DS_LOG_INFO, "checkpoint saved: %s", saved);
@@ -235,11 +255,17 @@ static ds_status setup(run *r, ds_err *err) {
     const ds_studio_config *sc = &sp->studio;
     DS_TRY(setup_dir(r, err));
     rlog(r, DS_LOG_INFO, "run directory %s", r->dir);
-    if (sc->device[0] && strcmp(sc->device, "cpu") != 0)
-        return ds_err_set(err, DS_ERR_UNSUPPORTED,
-                          "device \"%s\": the CUDA backend cannot train yet in this build; use \"cpu\"", sc->device);
     ds_set_threads(sc->threads);
     snprintf(r->st.device, sizeof r->st.device, "cpu (%d threads)", ds_pool_threads());
+    if (sc->device[0] && strcmp(sc->device, "cpu") != 0) {
+        /* fails with the reason (no GPU, no driver, built without nvcc) before anything else */
+        ds_precision prec;
+        DS_TRY(ds_precision_parse(sc->precision, &prec, err));
+        if (ds_device_open(sc->device, prec, &r->dev, err) != DS_OK)
+            return ds_err_prefix(err, "device \"%s\"", sc->device);
+        snprintf(r->st.device, sizeof r->st.device, "%.70s, %s", r->dev->name, ds_precision_name(prec));
+        rlog(r, DS_LOG_INFO, "device %s, precision %s", r->dev->name, ds_precision_name(prec));
+    }
     config_hash(&sp->model, r->config_hash);
     DS_TRY(ds_model_create(&sp->model, &r->m, err));
     if (sp->init_weights[0]) {
@@ -282,6 +308,8 @@ static ds_status setup(run *r, ds_err *err) {
         r->st.last_checkpoint_step = step;
         rlog(r, DS_LOG_INFO, "resumed from %s (step %lld)", path, (long long)step);
     }
+    /* Onto the device after a resume has loaded the host copies. */
+    if (r->dev) DS_TRY(ds_trainer_use_device(&r->tr, r->dev, err));
     r->st.step = r->tr.global_step;
     int64_t n = ds_params_trainable(&r->m->params);
     rlog(r, DS_LOG_INFO, "model: %s, %.2f M parameters", r->m->cfg.backbone_name[0] ? r->m->cfg.backbone_name : "?",
@@ -310,7 +338,9 @@ static void teardown(run *r) {
     }
     free(r->batches);
     if (r->tr_ok) ds_trainer_free(&r->tr);
-    ds_model_free(r->m);
+    ds_model_free(r->m); /* before the device closes: its tables may live there */
+    ds_device_close(r->dev);
+    r->dev = NULL;
     ds_tb_close(&r->tb);
     if (r->metrics) fclose(r->metrics);
     if (r->log) fclose(r->log);
@@ -386,14 +416,8 @@ void ds_run_main(ds_worker *w, const ds_run_spec *spec) {
             break;
         }
         if (spec->max_steps > 0 && r->tr.global_step >= spec->max_steps) break;
-        ds_status s = DS_OK;
-        for (int k = 0; k < r->n_batches && s == DS_OK; k++) {
-            ds_batch b;
-            memset(&b, 0, sizeof b);
-            s = r->src.next(r->src.user, &b, &err);
-            if (s == DS_OK && copy_batch(&r->batches[k], &b) != DS_OK)
-                s = ds_err_set(&err, DS_ERR_NOMEM, "out of memory copying a batch");
-        }
+        ds_status s = r->prefetched ? DS_OK : load_batches(r, &err);
+        r->prefetched = false;
         if (s == DS_OK && !r->tr.planned) {
             r->st.phase = DS_PHASE_PLANNING;
             publish(r);
@@ -404,7 +428,21 @@ void ds_run_main(ds_worker *w, const ds_run_spec *spec) {
             r->st.phase = DS_PHASE_TRAINING;
         }
         ds_step_stats ss;
-        if (s == DS_OK) s = ds_trainer_step(&r->tr, r->batches, NULL, &ss, &err);
+        ds_status pref = DS_OK;
+        ds_err perr = {0};
+        if (s == DS_OK) s = ds_trainer_submit(&r->tr, r->batches, NULL, &err);
+        if (s == DS_OK && r->dev && !(spec->max_steps > 0 && r->tr.global_step + 1 >= spec->max_steps)) {
+            /* Overlap: the device runs the step (its inputs are in staging already) while
+             * the host loads the next batches into r->batches. */
+            r->pos_before_prefetch = r->src.position ? r->src.position(r->src.user) : 0;
+            pref = load_batches(r, &perr);
+            r->prefetched = pref == DS_OK;
+        }
+        if (s == DS_OK) s = ds_trainer_collect(&r->tr, &ss, &err);
+        if (s == DS_OK && pref != DS_OK) { /* the next step's data failed: report it as that step's error */
+            s = pref;
+            err = perr;
+        }
         if (s != DS_OK) {
             if (r->tr.global_step > steps_at_start) save_checkpoint(r, &(ds_err){0});
             fail(r, &err);
@@ -413,6 +451,12 @@ void ds_run_main(ds_worker *w, const ds_run_spec *spec) {
             return;
         }
         double t = now_s();
+        if (ss.scaler_skip) { /* 16-mixed: an overflow at this loss scale; GradScaler halves it */
+            rlog(r, DS_LOG_INFO, "step %lld: gradient overflow at loss scale %g: step skipped, scale halved",
+                 (long long)r->tr.global_step + 1, ss.loss_scale);
+            publish(r);
+            continue;
+        }
         if (ss.skipped) {
             r->st.nan_skips_in_row++;
             r->st.nan_skips_total++;

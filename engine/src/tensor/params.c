@@ -6,13 +6,17 @@
 
 #include "core/assert.h"
 #include "core/rng.h"
+#include "device/device.h"
 
 #include <math.h>
 #include <stddef.h>
 
 void ds_params_init(ds_params *p) { memset(p, 0, sizeof *p); }
 
+static void unbind(ds_params *p, bool download);
+
 void ds_params_free(ds_params *p) {
+    unbind(p, false);
     for (int i = 0; i < p->n; i++) free(p->items[i]);
     free(p->items);
     free(p->data);
@@ -92,8 +96,89 @@ ds_param *ds_params_find(const ds_params *p, const char *name) {
 }
 
 void ds_params_zero_grad(ds_params *p) {
+    if (p->dev) {
+        p->dev->mem->zero(p->dev, p->dev_grad, (size_t)p->total * sizeof(float));
+        return;
+    }
     if (p->grad) memset(p->grad, 0, (size_t)p->total * sizeof(float));
 }
+
+static void point_entries(ds_params *p, float *data, float *grad) {
+    for (int i = 0; i < p->n; i++) {
+        ds_param *e = p->items[i];
+        e->t.data = data + e->offset;
+        e->t.grad = e->group == DS_PG_BUFFER ? NULL : grad + e->offset;
+    }
+}
+
+static void refresh_half(ds_params *p) {
+    ds_device *d = p->dev;
+    if (d->param_lp && d->ops) d->ops->to_half(d, p->dev_data, d->param_lp, p->total);
+}
+
+ds_status ds_params_bind(ds_params *p, ds_device *d, ds_err *err) {
+    DS_ASSERT(!p->dev && p->data);
+    size_t bytes = (size_t)(p->total ? p->total : 1) * sizeof(float);
+    p->dev_data = ds_device_alloc(d, DS_ROLE_PARAMS, bytes);
+    p->dev_grad = ds_device_alloc(d, DS_ROLE_GRADS, bytes);
+    if (d->precision != DS_PREC_32 && d->ops) {
+        d->param_lp = ds_device_alloc(d, DS_ROLE_PARAMS_LP, bytes / 2);
+        d->param_base = p->dev_data;
+        d->param_n = p->total;
+    }
+    ds_status s = ds_device_check(d, err);
+    if (s != DS_OK) {
+        ds_device_free(d, DS_ROLE_PARAMS, p->dev_data, bytes);
+        ds_device_free(d, DS_ROLE_GRADS, p->dev_grad, bytes);
+        ds_device_free(d, DS_ROLE_PARAMS_LP, d->param_lp, bytes / 2);
+        d->param_lp = NULL;
+        d->param_base = NULL;
+        p->dev_data = p->dev_grad = NULL;
+        return s;
+    }
+    p->dev = d;
+    d->mem->upload(d, p->dev_data, p->data, bytes);
+    d->mem->zero(d, p->dev_grad, bytes);
+    refresh_half(p);
+    point_entries(p, p->dev_data, p->dev_grad);
+    return ds_device_sync(d, err);
+}
+
+ds_status ds_params_download(ds_params *p, bool grads, ds_err *err) {
+    if (!p->dev) return DS_OK;
+    size_t bytes = (size_t)p->total * sizeof(float);
+    p->dev->mem->download(p->dev, p->data, p->dev_data, bytes);
+    if (grads) p->dev->mem->download(p->dev, p->grad, p->dev_grad, bytes);
+    return ds_device_sync(p->dev, err);
+}
+
+ds_status ds_params_upload(ds_params *p, ds_err *err) {
+    if (!p->dev) return DS_OK;
+    p->dev->mem->upload(p->dev, p->dev_data, p->data, (size_t)p->total * sizeof(float));
+    refresh_half(p);
+    return ds_device_sync(p->dev, err);
+}
+
+static void unbind(ds_params *p, bool download) {
+    ds_device *d = p->dev;
+    if (!d) return;
+    ds_err e;
+    if (download) ds_params_download(p, true, &e);
+    size_t bytes = (size_t)(p->total ? p->total : 1) * sizeof(float);
+    ds_device_free(d, DS_ROLE_PARAMS, p->dev_data, bytes);
+    ds_device_free(d, DS_ROLE_GRADS, p->dev_grad, bytes);
+    if (d->param_base == p->dev_data) {
+        ds_device_free(d, DS_ROLE_PARAMS_LP, d->param_lp, bytes / 2);
+        d->param_lp = NULL;
+        d->param_base = NULL;
+        d->param_n = 0;
+    }
+    p->dev_data = p->dev_grad = NULL;
+    p->dev = NULL;
+    point_entries(p, p->data, p->grad);
+}
+
+void ds_params_unbind(ds_params *p) { unbind(p, true); }
 
 int64_t ds_params_trainable(const ds_params *p) { return p->range_end[DS_PG_COND] - p->range_begin[DS_PG_BACKBONE]; }
 

@@ -40,6 +40,11 @@ typedef struct ds_params {
     int64_t range_begin[DS_PG_COUNT];   /* per group, in floats */
     int64_t range_end[DS_PG_COUNT];
     char prefix[128]; /* prepended to names added while set (e.g. "model.model.") */
+    /* Bound to a device (ds_params_bind): one device allocation each for values and
+     * gradients; every entry's t.data / t.grad point there, and data/grad above are the
+     * host copies, refreshed by ds_params_download. */
+    struct ds_device *dev;
+    float *dev_data, *dev_grad;
 } ds_params;
 
 void ds_params_init(ds_params *p);
@@ -58,6 +63,16 @@ ds_param *ds_param_of(ds_tensor *t);
 /* Initialises every non-buffer parameter by its rule from a seeded stream, then multiplies
  * by `scale` (SAT's ADP/DAU1d wrappers halve every parameter after construction). */
 void ds_params_init_random(ds_params *p, uint64_t seed, float scale);
+/* Moves the table onto a device (values uploaded; gradients zeroed; with mixed precision
+ * also the half copy GEMMs read weights from). */
+ds_status ds_params_bind(ds_params *p, struct ds_device *d, ds_err *err);
+/* Downloads the values (and gradients if asked), points the entries back at the host
+ * copies and frees the device buffers. */
+void ds_params_unbind(ds_params *p);
+/* Host copies <- device (values; gradients too when grads), blocking. */
+ds_status ds_params_download(ds_params *p, bool grads, ds_err *err);
+/* Device <- host copies (values), e.g. after loading a checkpoint; refreshes the half copy. */
+ds_status ds_params_upload(ds_params *p, ds_err *err);
 /* Number of trainable floats (backbone + conditioner). */
 int64_t ds_params_trainable(const ds_params *p);
 

@@ -45,6 +45,19 @@ static void lerp_range(void *arg, int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; i++) j->ema[i] = j->x[i] - (j->x[i] - j->ema[i]) * (1.0f - j->w);
 }
 
+double ds_ema_prepare(const ds_ema *e, float *weight) {
+    double decay = ds_ema_next_decay(e);
+    int64_t k = e->step;
+    bool copy = k <= e->update_after_step || !e->initted;
+    *weight = copy ? 1.0f : (float)(1.0 - decay);
+    return k <= e->update_after_step ? 0.0 : decay;
+}
+
+void ds_ema_advance(ds_ema *e) {
+    e->step++;
+    e->initted = true;
+}
+
 double ds_ema_update(ds_ema *e, const float *online) {
     double decay = ds_ema_next_decay(e);
     int64_t k = e->step;

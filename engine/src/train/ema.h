@@ -24,5 +24,10 @@ void ds_ema_free(ds_ema *e);
 double ds_ema_next_decay(const ds_ema *e);
 /* One update toward online[n]; returns the decay used (0 when it copied). */
 double ds_ema_update(ds_ema *e, const float *online);
+/* The same update split for a device, which runs the lerp itself: *weight is the lerp weight
+ * of the next update (1: a copy, which torch.lerp with weight 1 reproduces exactly); returns
+ * the decay ds_ema_update would return. ds_ema_advance then moves the counters as it would. */
+double ds_ema_prepare(const ds_ema *e, float *weight);
+void ds_ema_advance(ds_ema *e);
 
 #endif

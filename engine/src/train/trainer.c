@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "core/assert.h"
+#include "device/device.h"
 #include "diffusion/schedule.h"
 #include "models/pretransform.h"
 #include "ops/ops.h"
+#include "train/trainer_impl.h"
 
 /* Stream labels for ds_rng_derive: one independent stream per purpose and step. */
 enum { RNG_T = 1, RNG_NOISE, RNG_DROPOUT, RNG_MASK, RNG_SOBOL };
@@ -40,6 +42,7 @@ ds_status ds_trainer_init(ds_trainer *tr, ds_model *m, uint64_t seed, ds_err *er
 }
 
 void ds_trainer_free(ds_trainer *tr) {
+    ds_trainer_dev_free(tr);
     ds_optim_free(&tr->opt);
     ds_ema_free(&tr->ema);
     ds_ctx_free(&tr->ctx);
@@ -79,9 +82,10 @@ static ds_status encode(const ds_trainer *tr, const ds_batch *b, float **x0, int
     return DS_OK;
 }
 
-/* One micro-batch: forward and backward; returns the loss (already divided by accum). */
-static ds_status micro_step(ds_trainer *tr, const ds_batch *b, int micro, const ds_step_override *ov,
-                            ds_step_stats *st, double *loss_out, ds_err *err) {
+/* One micro-batch: forward and backward; the loss (the micro-batch's mean) into *loss_out
+ * on the CPU; on a device its tensor into *loss_t (read after the step). */
+ds_status ds_trainer_micro_step(ds_trainer *tr, const ds_batch *b, int micro, const ds_step_override *ov,
+                                ds_step_stats *st, double *loss_out, ds_tensor **loss_t, ds_err *err) {
     ds_model *m = tr->m;
     ds_ctx *c = &tr->ctx;
     const ds_training_config *tc = &m->cfg.training;
@@ -92,13 +96,17 @@ static ds_status micro_step(ds_trainer *tr, const ds_batch *b, int micro, const 
     int64_t B = b->B, N = C * T;
     ds_status s = DS_OK;
 
-    float *t = ds_scratch(c, B), *alpha = ds_scratch(c, B), *sigma = ds_scratch(c, B);
+    /* Host values (the arena on the CPU, staging on a device): timesteps and noise are drawn
+     * on the host, so the same seed gives the same numbers on every backend. */
+    float *t = ds_host_scratch(c, B), *alpha = ds_host_scratch(c, B), *sigma = ds_host_scratch(c, B);
     ds_tensor *xt = ds_new3(c, B, C, T), *target = ds_new3(c, B, C, T);
-    float *noise = ds_scratch(c, B * N);
+    float *noise = ds_host_scratch(c, B * N);
     float *mask = NULL;
+    ds_tensor *mask_t = NULL;
+    bool host_pass = !c->dry || c->replay; /* the host computes this step's values */
     ds_rng rt = step_stream(tr, RNG_T, micro), rn = step_stream(tr, RNG_NOISE, micro);
     ds_rng rd = step_stream(tr, RNG_DROPOUT, micro), rm = step_stream(tr, RNG_MASK, micro);
-    if (!c->dry) {
+    if (host_pass) {
         if (ov && ov->t)
             memcpy(t, ov->t, (size_t)B * sizeof(float));
         else {
@@ -111,16 +119,22 @@ static ds_status micro_step(ds_trainer *tr, const ds_batch *b, int micro, const 
         else
             ds_rng_normal_fill(&rn, noise, B * N);
         ds_alphas_sigmas(m->cfg.objective, t, B, alpha, sigma);
-        ds_noise_and_target(m->cfg.objective, x0, noise, alpha, sigma, B, N, xt->data, target->data);
+        float *hx = ds_host_begin(c, xt), *ht = ds_host_begin(c, target);
+        ds_noise_and_target(m->cfg.objective, x0, noise, alpha, sigma, B, N, hx, ht);
+        ds_host_commit(c, xt);
+        ds_host_commit(c, target);
         if (tc->mask_padding && b->padding_mask && ds_rng_uniform(&rm) > tc->mask_padding_dropout) {
             /* audio-rate mask -> latent rate (nearest), > 0 */
-            mask = ds_scratch(c, B * T);
+            mask_t = ds_new2(c, B, T);
+            mask = ds_host_begin(c, mask_t);
             for (int64_t bb = 0; bb < B; bb++)
                 for (int64_t j = 0; j < T; j++) {
                     int64_t src = (int64_t)floorf((float)j * ((float)b->T / (float)T));
                     if (src > b->T - 1) src = b->T - 1;
                     mask[bb * T + j] = b->padding_mask[bb * b->T + src] > 0 ? 1.0f : 0.0f;
                 }
+            ds_host_commit(c, mask_t);
+            mask = mask_t->data; /* where the loss reads it (device memory on a device) */
         }
         if (micro == 0) {
             double sum = 0, ss = 0;
@@ -130,37 +144,59 @@ static ds_status micro_step(ds_trainer *tr, const ds_batch *b, int micro, const 
             for (int64_t i = 0; i < n; i++) ss += (x0[i] - mean) * (x0[i] - mean);
             st->std_data = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
         }
-    } else if (tc->mask_padding) {
-        mask = ds_scratch(c, B * T);
+    } else {
+        /* planning: count the staging the host pass will use */
+        ds_host_begin(c, xt);
+        ds_host_begin(c, target);
+        if (tc->mask_padding) {
+            mask_t = ds_new2(c, B, T);
+            mask = mask_t->data;
+            ds_host_begin(c, mask_t);
+        }
     }
-    ds_tensor *tt = ds_wrap(c, t, 1, (int64_t[]){B}, false);
+    ds_tensor *tt = ds_input(c, t, 1, (int64_t[]){B}, false);
 
     ds_cond_tensors cond;
     memset(&cond, 0, sizeof cond);
-    if (m->n_cond > 0 && (s = ds_model_condition(m, c, b->meta, (int)B, &cond, err)) != DS_OK) goto out;
+    if (ov && ov->cond) {
+        const ds_cond_host *h = ov->cond;
+        if (h->cross) cond.cross_attn_cond = ds_input(c, (float *)h->cross, 3, (int64_t[]){B, h->S, h->Dc}, false);
+        if (h->global) cond.global_cond = ds_input(c, (float *)h->global, 2, (int64_t[]){B, h->G}, false);
+        if (h->prepend) cond.prepend_cond = ds_input(c, (float *)h->prepend, 3, (int64_t[]){B, h->P, h->Dp}, false);
+        if (h->icc) cond.input_concat_cond = ds_input(c, (float *)h->icc, 3, (int64_t[]){B, h->Ci, h->Ti}, false);
+    } else if (m->n_cond > 0 && (s = ds_model_condition(m, c, b->meta, (int)B, &cond, err)) != DS_OK) {
+        goto out;
+    }
     ds_call_opts o = ds_call_opts_default();
     o.cfg_dropout_prob = ov && ov->no_dropout ? 0.0f : (float)tc->cfg_dropout_prob;
     o.rng = &rd;
     ds_tensor *out = ds_model_forward(m, c, xt, tt, &cond, &o);
     ds_tensor *loss = ds_mse(c, out, target, mask);
+    if (loss_t) *loss_t = loss;
     if (!c->dry) {
-        *loss_out = loss->data[0];
+        /* Host reads of device values synchronise: the loss only on the CPU (a device reads
+         * it after the step), traces and log_loss_info only when asked for. */
+        if (!c->dev) *loss_out = loss->data[0];
         ds_step_trace *tr_ = tr->trace;
         if (tr_ && micro == 0) {
-            size_t nb = (size_t)B * sizeof(float), nx = (size_t)(B * N) * sizeof(float);
+            size_t nb = (size_t)B * sizeof(float);
             if (tr_->t) memcpy(tr_->t, t, nb);
             if (tr_->alpha) memcpy(tr_->alpha, alpha, nb);
             if (tr_->sigma) memcpy(tr_->sigma, sigma, nb);
-            if (tr_->xt) memcpy(tr_->xt, xt->data, nx);
-            if (tr_->target) memcpy(tr_->target, target->data, nx);
-            if (tr_->out) memcpy(tr_->out, out->data, nx);
-            tr_->loss = loss->data[0];
+            if (tr_->xt) ds_to_host(c, xt, tr_->xt);
+            if (tr_->target) ds_to_host(c, target, tr_->target);
+            if (tr_->out) ds_to_host(c, out, tr_->out);
+            float lv;
+            ds_to_host(c, loss, &lv);
+            tr_->loss = lv;
         }
+        const float *od = tc->log_loss_info ? ds_host_view(c, out) : NULL;
+        const float *td = tc->log_loss_info ? ds_host_view(c, target) : NULL;
         if (tc->log_loss_info)
             for (int64_t bb = 0; bb < B; bb++) {
                 double e = 0;
                 for (int64_t i = 0; i < N; i++) {
-                    double d = (double)out->data[bb * N + i] - target->data[bb * N + i];
+                    double d = (double)od[bb * N + i] - td[bb * N + i];
                     e += d * d;
                 }
                 int k = (int)floorf(ds_noise_level(m->cfg.objective, t[bb]) * 10.0f);
@@ -178,13 +214,17 @@ out:
 }
 
 ds_status ds_trainer_plan(ds_trainer *tr, const ds_batch *shape, ds_err *err) {
+    return ds_trainer_plan_with(tr, shape, NULL, err);
+}
+
+ds_status ds_trainer_plan_with(ds_trainer *tr, const ds_batch *shape, const ds_step_override *ov, ds_err *err) {
     ds_ctx *c = &tr->ctx;
     c->grad = true;
     ds_ctx_set_dry(c, true);
     ds_step_stats st;
     memset(&st, 0, sizeof st);
     double loss;
-    ds_status s = micro_step(tr, shape, 0, NULL, &st, &loss, err);
+    ds_status s = ds_trainer_micro_step(tr, shape, 0, ov, &st, &loss, NULL, err);
     tr->arena_bytes = c->arena.peak;
     ds_ctx_set_dry(c, false);
     tr->planned = s == DS_OK;
@@ -196,7 +236,8 @@ ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step
     ds_model *m = tr->m;
     ds_params *p = &m->params;
     memset(st, 0, sizeof *st);
-    if (!tr->planned) DS_TRY(ds_trainer_plan(tr, &batches[0], err));
+    if (tr->dev) return ds_trainer_step_dev(tr, batches, ov, st, err);
+    if (!tr->planned) DS_TRY(ds_trainer_plan_with(tr, &batches[0], ov, err));
     ds_ctx *c = &tr->ctx;
     c->grad = true;
     c->training = true;
@@ -204,7 +245,7 @@ ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step
     double total = 0;
     for (int k = 0; k < tr->accum; k++) {
         double loss = 0;
-        ds_status s = micro_step(tr, &batches[k], k, ov, st, &loss, err);
+        ds_status s = ds_trainer_micro_step(tr, &batches[k], k, ov, st, &loss, NULL, err);
         ds_ctx_reset(c);
         if (s != DS_OK) return s;
         total += loss;

@@ -1,0 +1,18 @@
+/* Internals of the benchmarks shared by bench.c (CPU) and bench_dev.c (devices). */
+#ifndef DS_BENCH_IMPL_H
+#define DS_BENCH_IMPL_H
+
+#include "core/rng.h"
+#include "engine/bench.h"
+
+/* Random conditioning tensors shaped as the backbone takes them (host arrays). */
+typedef struct bench_cond {
+    float *cross, *global, *icc, *prepend;
+    int64_t S, Dc, G, Ci, P, Dp;
+} bench_cond;
+
+void make_cond(const ds_model_config *cfg, int B, int64_t T, int tokens, ds_rng *r, bench_cond *bc);
+void free_cond(bench_cond *bc);
+ds_status ds_bench_device(const ds_model_config *cfg, const ds_bench_opts *o, ds_bench_result *r, ds_err *err);
+
+#endif
