@@ -4,6 +4,9 @@
  * Every clip is described by what an ear uses to tell these classes apart: its long-term
  * spectrum (mean dB in 24 log-spaced bands from 40 Hz to Nyquist: pitch and brightness) and
  * its loudness contour (RMS in dB below the peak over 8 equal segments: attack and decay).
+ * Both are taken relative to their loudest value and floored RANGE_DB below it, as an ear
+ * attends to the loudest part of a sound: a faint hiss 40 dB under a kick does not make it
+ * a hi-hat, while a kick with the wrong pitch or a snare that never decays stays wrong.
  * Features are standardised by their spread over the training clips; each class's template
  * is its mean. A render is assigned to the nearest template. A class is "recognisable" when
  * most of its renders land on it. The table also shows spectral centroid and T20 decay as
@@ -24,6 +27,7 @@
 #define NB 24 /* spectral bands */
 #define NS 8  /* loudness segments */
 #define NF (NB + NS)
+#define RANGE_DB 30.0
 
 typedef struct acc {
     double sum[NF], sq[NF];
@@ -75,6 +79,9 @@ static bool features(const char *path, double *f, double *cen, double *dec) {
             }
             f[b] = 10.0 * log10(s / (double)(cnt * frames) + 1e-12);
         }
+        double top = f[0];
+        for (int b = 1; b < NB; b++) top = f[b] > top ? f[b] : top;
+        for (int b = 0; b < NB; b++) f[b] = f[b] - top < -RANGE_DB ? -RANGE_DB : f[b] - top;
         double peak = 1e-12;
         double seg[NS] = {0};
         for (int s_ = 0; s_ < NS; s_++) {
@@ -84,7 +91,10 @@ static bool features(const char *path, double *f, double *cen, double *dec) {
             seg[s_] = sqrt(ss / (double)(z > a ? z - a : 1));
             if (seg[s_] > peak) peak = seg[s_];
         }
-        for (int s_ = 0; s_ < NS; s_++) f[NB + s_] = 20.0 * log10(seg[s_] / peak + 1e-6);
+        for (int s_ = 0; s_ < NS; s_++) {
+            double db = 20.0 * log10(seg[s_] / peak + 1e-9);
+            f[NB + s_] = db < -RANGE_DB ? -RANGE_DB : db;
+        }
         *cen = audio_spectral_centroid(mono, c.frames, c.rate, fft, hop);
         *dec = audio_decay_time(mono, c.frames, c.rate, 20.0);
     }
