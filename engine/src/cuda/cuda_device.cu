@@ -135,6 +135,10 @@ static bool m_capture_end(ds_device *d, int slot) {
     d->capturing = false;
     if (d->status != DS_OK || !CU_CHECK(d, "graph capture", e)) {
         if (g) cudaGraphDestroy(g);
+        /* A launch that failed under capture leaves the runtime's last error set (e.g.
+         * cudaErrorStreamCaptureInvalidated): clear it, or the eager re-issue of the step
+         * would report it at its first kernel. */
+        (void)cudaGetLastError();
         return false;
     }
     if (c->graphs[slot]) {
@@ -148,6 +152,10 @@ static bool m_capture_end(ds_device *d, int slot) {
 
 static void m_graph_launch(ds_device *d, int slot) {
     CU_ENTER(d);
+    if (!cu(d)->graphs[slot]) {
+        ds_device_fail(d, DS_ERR_INTERNAL, "graph launch: slot %d holds no captured graph", slot);
+        return;
+    }
     CU_CHECK(d, "graph launch", cudaGraphLaunch(cu(d)->graphs[slot], cu_stream(d)));
 }
 

@@ -109,7 +109,11 @@ typedef struct ds_dev_mem {
 } ds_dev_mem;
 
 #define DS_DEV_EVENTS 8
-#define DS_DEV_GRAPHS 2
+/* Graph slots: the training step has one per staging half (0, 1); a render's model call has
+ * its own (2), so a demo rendered between steps never replaces or drops the step's graphs. */
+#define DS_DEV_GRAPHS 3
+#define DS_DEV_GRAPH_STEP_SLOTS 2
+#define DS_DEV_GRAPH_RENDER 2
 
 typedef struct ds_dev_ops {
     /* C[M,N] = alpha·op(A)·op(B) + beta·C, row-major as ds_gemm, over `batch` matrices at

@@ -89,9 +89,9 @@ static ds_status graph_call(render *r, const float *x, const float *t, float *ou
         if (!host_only) {
             bool drop = false;
             act = ds_graphs_decide(&r->graphs, 0, sig, &drop);
-            if (drop) d->mem->graph_drop(d, 0);
+            if (drop) d->mem->graph_drop(d, DS_DEV_GRAPH_RENDER);
             if (act == DS_GRAPH_REPLAY) {
-                d->mem->graph_launch(d, 0);
+                d->mem->graph_launch(d, DS_DEV_GRAPH_RENDER);
                 break;
             }
             c->tape = NULL, c->tape_len = 0;
@@ -124,7 +124,7 @@ static ds_status graph_call(render *r, const float *x, const float *t, float *ou
             continue;
         }
         if (capturing) {
-            bool ok = d->mem->capture_end(d, 0);
+            bool ok = d->mem->capture_end(d, DS_DEV_GRAPH_RENDER);
             if (!ok) { /* nothing ran: keep the reason, clear the error, issue the call eagerly */
                 char why[sizeof d->err.msg];
                 snprintf(why, sizeof why, "%s", d->status != DS_OK ? d->err.msg : "the backend declined");
@@ -134,7 +134,7 @@ static ds_status graph_call(render *r, const float *x, const float *t, float *ou
                 continue;
             }
             ds_graphs_captured(&r->graphs, 0, sig, true, NULL);
-            d->mem->graph_launch(d, 0);
+            d->mem->graph_launch(d, DS_DEV_GRAPH_RENDER);
         }
     }
     ds_status s = ds_device_sync(d, err);
@@ -273,7 +273,7 @@ ds_status ds_render(const ds_render_args *a, float *out, ds_err *err) {
         a->stats->arena_regrows = r.ctx.arena.regrows;
     }
     if (r.ctx.dev)
-        for (int h = 0; h < DS_DEV_GRAPHS; h++) r.ctx.dev->mem->graph_drop(r.ctx.dev, h);
+        r.ctx.dev->mem->graph_drop(r.ctx.dev, DS_DEV_GRAPH_RENDER);
     if (a->stats) {
         a->stats->graph_replays = r.graphs.replays;
         a->stats->graph_captures = r.graphs.captures;

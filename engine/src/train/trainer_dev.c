@@ -55,7 +55,7 @@ static void free_dev(ds_trainer_dev *dv) {
     ds_device_free(d, DS_ROLE_EMA, dv->ema, (size_t)dv->n_ema * 4);
     ds_device_free(d, DS_ROLE_STEP, dv->step_mem, sizeof(ds_step_scalars) + sizeof(ds_step_state));
     if (dv->sc_h) d->mem->host_free(d, dv->sc_h);
-    for (int h = 0; h < DS_DEV_GRAPHS; h++) d->mem->graph_drop(d, h);
+    for (int h = 0; h < DS_DEV_GRAPH_STEP_SLOTS; h++) d->mem->graph_drop(d, h);
     free(dv);
 }
 
@@ -317,7 +317,7 @@ static ds_status submit_dev(ds_trainer *tr, const ds_batch *batches, const ds_st
         bool drop = false;
         act = ds_graphs_decide(&dv->graphs, half, sig, &drop);
         if (drop)
-            for (int h = 0; h < DS_DEV_GRAPHS; h++) d->mem->graph_drop(d, h);
+            for (int h = 0; h < DS_DEV_GRAPH_STEP_SLOTS; h++) d->mem->graph_drop(d, h);
         if (act != DS_GRAPH_REPLAY) {
             tr->sobol = sob; /* the issuing pass draws the same values again */
             rewind_step(c);
