@@ -262,10 +262,18 @@ static bool use_cudnn(ds_device *d) {
 #endif
 }
 
+/* A 1×1, stride-1, unpadded, ungrouped convolution is a batched GEMM: cuBLASLt does it at
+ * least as fast as cuDNN, and its calls can be captured in a step graph (cuDNN's backward-
+ * filter kernels for half precision could not, which turned graphs off for the DiT's
+ * pre/post convs). */
+static bool pointwise(const ds_conv_geom *g) {
+    return g->K == 1 && g->stride == 1 && g->dil == 1 && g->pad_l == 0 && g->pad_r == 0 && g->G == 1 && !g->transposed;
+}
+
 static void op_conv_fwd(ds_device *d, const ds_conv_geom *g, const float *x, const float *w, const float *b, float *y) {
     CU_ENTER(d);
     if (g->B * g->Co * g->To <= 0) return;
-    if (use_cudnn(d) && cu_cudnn_conv_fwd(d, g, x, w, b, y)) return;
+    if (use_cudnn(d) && !pointwise(g) && cu_cudnn_conv_fwd(d, g, x, w, b, y)) return;
     CU_ENTER(d);
     if (depthwise(g)) {
         k_dw_fwd<<<cu_blocks(g->B * g->Co * g->To, 256), 256, 0, cu_stream(d)>>>(*g, x, w, b, y);
@@ -280,7 +288,7 @@ static void op_conv_bwd(ds_device *d, const ds_conv_geom *g, const float *x, con
     CU_ENTER(d);
     const char *op = g->transposed ? "conv_transpose1d backward" : "conv1d backward";
     if (g->B * g->Co * g->To <= 0) return;
-    if (use_cudnn(d)) { // what cuDNN did is dropped from the plain path's work
+    if (use_cudnn(d) && !pointwise(g)) { // what cuDNN did is dropped from the plain path's work
         int done = cu_cudnn_conv_bwd(d, g, x, w, dy, dx, dw, db);
         if (done & 1) db = NULL;
         if (done & 2) dx = NULL;
