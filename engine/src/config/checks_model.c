@@ -293,7 +293,8 @@ static void check_adp(ck *k) {
         }
     if (a->n_multipliers == L + 1 && a->n_attentions >= L) /* GroupNorm(32) in Transformer1d */
         for (int i = 0; i <= L; i++) {
-            int at = i < L ? a->attentions[i] : a->attentions[a->n_attentions - 1];
+            /* attentions[L] is the bottleneck; SAT reads attentions[-1], the last entry */
+            int at = i < L ? a->attentions[i] : (a->n_attentions > 0 ? a->attentions[a->n_attentions - 1] : 0);
             long w = (long)a->channels * a->multipliers[i < L ? i + 1 : L];
             if (at > 0 && w % 32)
                 vdiag(k->c, DS_DIAG_ERROR, kpath(k, "attentions", p, sizeof p), false,

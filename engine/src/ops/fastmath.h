@@ -3,7 +3,8 @@
  *
  * ds_fast_expf: Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, exp(r) by a degree-7 polynomial,
  *   2^n by exponent bits. Within 2 ulp of expf on [−87, 88]; inputs outside are clamped
- *   (exp(−87) ≈ 1.6e−38 stands in for smaller results, exp(88) ≈ 1.65e38 for larger).
+ *   (exp(−87) ≈ 1.6e−38 stands in for smaller results, exp(88) ≈ 1.65e38 for larger);
+ *   NaN in, NaN out (a NaN loss must stay visible to the trainer).
  * ds_fast_erff: Abramowitz & Stegun 7.1.26, |error| ≤ 1.5e−7 absolute: the formula
  *   PyTorch's vectorised CPU kernels use for erf, hence for nn.GELU.
  * Vectorising needs -fno-trapping-math (set for the engine): without it GCC will not
@@ -16,7 +17,9 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float ds_fast_expf(float x) {
+static inline float ds_fast_expf(float xin) {
+    /* NaN: compute on 0 (keeping the integer conversion and shift defined) and return NaN */
+    float x = xin == xin ? xin : 0.0f;
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     float nf = floorf(x * 1.44269504088896341f + 0.5f);
@@ -31,10 +34,10 @@ static inline float ds_fast_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r2 + r + 1.0f;
-    int32_t bits = (n + 127) << 23;
+    uint32_t bits = (uint32_t)(n + 127) << 23; /* n + 127 in [1, 254] after the clamps */
     float s;
     memcpy(&s, &bits, sizeof s);
-    return p * s;
+    return xin == xin ? p * s : xin;
 }
 
 /* erf(x) = sign(x)·(1 − t·P(t)·exp(−x²)), t = 1/(1 + 0.3275911·|x|). e2 = exp(−x²) given. */
