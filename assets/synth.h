@@ -12,6 +12,14 @@
 
 #define EX_N_CLASSES 6
 
+/* The bundled example's data (configs/example.json trains on it): what `make run` and a bare
+ * `diffstudio` create, and `diffstudio example-data` writes by default. */
+#define EX_DEFAULT_DIR ".cache/example-data"
+#define EX_DEFAULT_PER_CLASS 48
+#define EX_DEFAULT_SEED 1
+#define EX_DEFAULT_RATE 16000
+#define EX_DEFAULT_SECONDS 0.256 /* 4096 samples: the model's sample_size, so no clip is cropped */
+
 typedef struct ex_class {
     const char *name;   /* the prompt */
     const char *description;

@@ -88,14 +88,14 @@ int cmd_example_data(int argc, char **argv) {
     if (ui_wants_help(argc, argv)) {
         printf("usage: diffstudio example-data [DIR] [--per-class N] [--seed N] [--rate HZ] [--seconds S]\n"
                "\n"
-               "Synthesises the bundled example dataset into DIR (default .cache/example-data): kick, snare,\n"
+               "Synthesises the bundled example dataset into DIR (default " EX_DEFAULT_DIR "): kick, snare,\n"
                "hihat and plucked strings at three pitches, each clip with a FILE.wav.json sidecar holding\n"
                "its prompt. Deterministic; a complete folder with the same settings is left as it is.\n");
         return 0;
     }
-    const char *dir = ".cache/example-data", *v;
-    int64_t per = 48, seed = 1, rate = 16000;
-    double secs = 0.512;
+    const char *dir = EX_DEFAULT_DIR, *v;
+    int64_t per = EX_DEFAULT_PER_CLASS, seed = EX_DEFAULT_SEED, rate = EX_DEFAULT_RATE;
+    double secs = EX_DEFAULT_SECONDS;
     bool bad = false;
     for (int i = 1; i < argc && !bad; i++) {
         if (cli_opt(argc, argv, &i, "--per-class", &v, &bad))

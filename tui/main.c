@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "synth.h"
 
 static const ds_command COMMANDS[] = {
     {"studio", "open the studio on a model config or studio file", cmd_studio},
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
     }
     if (argc < 2) {
         /* The bundled example: its data is synthesised on first use. */
-        if (ui_example_data(".cache/example-data", 48, 1, 16000, 0.512, true) != 0) return 1;
+        if (ui_example_data(EX_DEFAULT_DIR, EX_DEFAULT_PER_CLASS, EX_DEFAULT_SEED, EX_DEFAULT_RATE, EX_DEFAULT_SECONDS, true) != 0)
+            return 1;
         char *def[] = {argv[0], NULL};
         return cmd_studio(1, def);
     }
