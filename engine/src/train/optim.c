@@ -122,9 +122,38 @@ void ds_optim_step(ds_optim *o, float *params, const float *grads) {
     o->step = s;
 }
 
+/* Sums of squares over fixed 64 Ki-element chunks (threaded), then added in chunk order: the
+ * same result for any thread count, so a resumed run's norms (and clipping) are identical. */
+#define NORM_CHUNK 65536
+
+typedef struct norm_job {
+    const float *g;
+    int64_t n;
+    double *part;
+} norm_job;
+
+static void norm_chunks(void *arg, int64_t c0, int64_t c1) {
+    const norm_job *j = arg;
+    for (int64_t c = c0; c < c1; c++) {
+        int64_t b = c * NORM_CHUNK, e = b + NORM_CHUNK < j->n ? b + NORM_CHUNK : j->n;
+        double s = 0;
+        for (int64_t i = b; i < e; i++) s += (double)j->g[i] * j->g[i];
+        j->part[c] = s;
+    }
+}
+
 double ds_grad_norm(const float *g, int64_t n) {
+    int64_t chunks = (n + NORM_CHUNK - 1) / NORM_CHUNK;
+    double stack[64], *part = chunks <= 64 ? stack : malloc((size_t)chunks * sizeof(double));
     double s = 0;
-    for (int64_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    if (!part) { /* out of memory: the serial sum */
+        for (int64_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+        return sqrt(s);
+    }
+    norm_job j = {g, n, part};
+    ds_parallel_for(chunks, 1, norm_chunks, &j);
+    for (int64_t c = 0; c < chunks; c++) s += part[c];
+    if (part != stack) free(part);
     return sqrt(s);
 }
 
