@@ -27,6 +27,11 @@ check "metrics.jsonl has 4 lines" "[ \$(wc -l < '$T/run/metrics.jsonl') -eq 4 ]"
 check "config snapshot" "cmp -s '$HERE/tiny.json' '$T/run/config.json'"
 check "demo at step 1 and 3" "[ -f '$T/run/demos/demo_cfg_3_00000001.wav' ] && [ -f '$T/run/demos/demo_cfg_3_00000003.wav' ]"
 check "TensorBoard events" "ls '$T/run'/events.out.tfevents.* >/dev/null 2>&1"
+check "demo time in metrics.jsonl (steps 1 and 3)" "[ \$(grep -c demo_seconds '$T/run/metrics.jsonl') -eq 2 ]"
+sed 's/"depth": 1/"depth": 2/' "$HERE/tiny.json" > "$T/changed.json"
+"$DS" train "$T/changed.json" --dataset "$T/data" --run-dir "$T/run" --steps 6 --batch-size 2 --resume >/dev/null 2>"$T/err9.txt"
+check "a resume with a changed config is refused, naming the key" \
+    "[ \$? -ne 0 ] && grep -q 'model.diffusion.config.depth: 1 -> 2' '$T/err9.txt'"
 
 mkdir -p "$T/nothing"
 echo "just text" > "$T/nothing/readme.txt"

@@ -302,4 +302,9 @@ typedef struct ds_effective_entry {
 typedef void (*ds_effective_fn)(const ds_effective_entry *e, void *user);
 void ds_config_doc_each_effective(const ds_config_doc *doc, ds_effective_fn fn, void *user);
 
+/* The keys whose effective values differ between two config files (defaults applied on both
+ * sides), as "path: old -> new" joined by "; " into out, at most `max` of them (then ", …").
+ * Returns how many differ, or -1 if a file cannot be read (out then holds the reason). */
+int ds_config_diff_files(const char *a, const char *b, int max, char *out, size_t n);
+
 #endif

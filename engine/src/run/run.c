@@ -23,6 +23,7 @@
 #include "run/demo.h"
 #include "run/run.h"
 #include "run/tbevents.h"
+#include "engine/config_doc.h"
 
 typedef struct run {
     ds_worker *w;
@@ -165,7 +166,7 @@ static ds_status copy_batch(ds_batch *dst, const ds_batch *src) {
     return DS_OK;
 }
 
-static void write_metrics(run *r, const ds_step_stats *s, double t) {
+static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_s) {
     ds_metric_point p;
     memset(&p, 0, sizeof p);
     p.step = r->tr.global_step;
@@ -180,6 +181,7 @@ static void write_metrics(run *r, const ds_step_stats *s, double t) {
                 "{\"step\": %lld, \"loss\": %.9g, \"loss_smoothed\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
                 "\"std_data\": %.9g, \"time\": %.3f, \"it_per_s\": %.4f",
                 (long long)p.step, s->loss, r->st.loss_smoothed, s->lr, s->grad_norm, s->std_data, t, r->st.it_per_s);
+        if (demo_s > 0) fprintf(r->metrics, ", \"demo_seconds\": %.3f", demo_s); /* training waited this long */
         if (r->m->cfg.training.log_loss_info) {
             fprintf(r->metrics, ", \"loss_buckets\": {");
             bool first = true;
@@ -293,11 +295,15 @@ static ds_status setup(run *r, ds_err *err) {
         DS_TRY(ds_ckpt_latest(r->ckpt_dir, path, sizeof path, &step, err));
         ds_ckpt_state cs;
         DS_TRY(ds_ckpt_read_state(path, &cs, err));
-        if (strcmp(cs.config_hash, r->config_hash) != 0)
+        if (strcmp(cs.config_hash, r->config_hash) != 0) {
+            char was[DS_PATH_LEN + 16], diff[1024] = "";
+            snprintf(was, sizeof was, "%s/config.json", r->dir);
+            int nd = sp->model_json_path[0] ? ds_config_diff_files(was, sp->model_json_path, 6, diff, sizeof diff) : -1;
             return ds_err_set(err, DS_ERR_INVALID,
-                              "%s: the model config differs from the one this run was trained with (%s/config.json); "
-                              "resume refused",
-                              path, r->dir);
+                              "%s: the model config differs from the one this run was trained with (%s)%s%s; resume "
+                              "refused (start a new run, or resume with the run's own config.json)",
+                              path, was, nd > 0 ? ": " : "", nd > 0 ? diff : "");
+        }
         DS_TRY(ds_ckpt_load(path, &r->tr, &cs, err));
         if (cs.seed != sc->seed)
             rlog(r, DS_LOG_WARN, "resuming with seed %llu (the run was started with %llu): keeping the run's seed",
@@ -493,9 +499,13 @@ void ds_run_main(ds_worker *w, const ds_run_spec *spec) {
         r->st.it_per_s = r->rate_ema;
         r->st.eta_s = spec->max_steps > 0 && r->rate_ema > 0 ? (double)(spec->max_steps - r->tr.global_step) / r->rate_ema
                                                              : -1;
-        write_metrics(r, &ss, r->elapsed_base + (t - r->t_start));
         publish(r);
-        if (demo_due(r)) do_demos(r);
+        double demo_s = 0;
+        if (demo_due(r)) {
+            do_demos(r);
+            demo_s = r->st.last_demo_seconds;
+        }
+        write_metrics(r, &ss, r->elapsed_base + (t - r->t_start), demo_s);
         if (sc->checkpoint_every > 0 && r->tr.global_step % sc->checkpoint_every == 0) save_checkpoint(r, &err);
         if (ds_worker_should_abort(w)) {
             aborted = true;
