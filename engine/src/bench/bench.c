@@ -13,24 +13,25 @@
 #include <time.h>
 
 #include "core/pool.h"
+#include "diffusion/render.h"
 #include "models/model.h"
 #include "ops/ops.h"
 #include "train/objective.h"
 #include "train/optim.h"
 #include "bench/bench_impl.h"
 
-static double now_ms(void) {
+double bench_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b) {
+int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static void progress(const ds_bench_opts *o, const char *fmt, ...) {
+void bench_say(const ds_bench_opts *o, const char *fmt, ...) {
     if (!o->progress) return;
     char line[256];
     va_list ap;
@@ -162,7 +163,7 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
     int total = o.warmup + o.iters;
     for (int it = -1; it < total; it++) {
         if (it == -1) ds_ctx_set_dry(&c, true);
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         ds_params_zero_grad(p);
         ds_cond_tensors ct = wrap_cond(&c, &bc, B, T);
         ds_tensor *x = ds_wrap(&c, xt, 3, (int64_t[]){B, C, T}, false);
@@ -176,51 +177,50 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
         }
         ds_optim_step(&opt, p->data + p->range_begin[DS_PG_BACKBONE], p->grad + p->range_begin[DS_PG_BACKBONE]);
         ds_ctx_reset(&c);
-        double dt = now_ms() - t0;
+        double dt = bench_now_ms() - t0;
         if (it >= o.warmup) times[it - o.warmup] = dt;
-        progress(&o, "train step %d/%d: %.1f ms%s", it + 1, total, dt, it < o.warmup ? " (warm-up)" : "");
+        bench_say(&o, "train step %d/%d: %.1f ms%s", it + 1, total, dt, it < o.warmup ? " (warm-up)" : "");
     }
-    qsort(times, (size_t)o.iters, sizeof *times, cmp_double);
+    qsort(times, (size_t)o.iters, sizeof *times, bench_cmp_double);
     r->train_step_ms = o.iters % 2 ? times[o.iters / 2] : 0.5 * (times[o.iters / 2 - 1] + times[o.iters / 2]);
     r->train_step_min_ms = times[0];
     r->train_step_max_ms = times[o.iters - 1];
     r->train_gflops_per_s = 3.0 * r->forward_gflop / (r->train_step_ms / 1e3);
 
     if (!o.skip_sample) {
-        /* v-DDIM, eta 0 (sat-spec §5.3): t_i = linspace(1, 0, steps+1)[:-1]. */
-        c.grad = false;
-        float *x = malloc((size_t)N * sizeof(float)), *tb = malloc((size_t)B * sizeof(float));
+        /* SAT's demo sampler: v-DDIM, eta 0, through the sampler module (batched CFG inside
+         * the backbone call where the backbone has CFG). One warm-up render, one timed. */
+        float *out = malloc((size_t)N * sizeof(float));
+        ds_ctx cc;
+        ds_ctx_init(&cc);
+        ds_cond_tensors ct = wrap_cond(&cc, &bc, B, T);
         double best = INFINITY;
         uint64_t f0 = 0, f1 = 0;
-        for (int rep = 0; rep < 2; rep++) { /* one warm-up render, one timed */
-            memcpy(x, noise, (size_t)N * sizeof(float));
+        for (int rep = 0; rep < 2 && s == DS_OK; rep++) {
+            ds_render_args a;
+            memset(&a, 0, sizeof a);
+            a.model = m;
+            a.cond = &ct;
+            a.call = ds_call_opts_demo(o.cfg_scale);
+            a.sampler = ds_sampler_defaults(DS_SAMPLER_V_DDIM);
+            a.sampler.steps = o.sample_steps;
+            a.batch = B;
+            a.length = T;
+            a.noise = noise;
             f0 = ds_gemm_flops();
-            double t0 = now_ms();
-            for (int i = 0; i < o.sample_steps; i++) {
-                float ti = 1.0f - (float)i / (float)o.sample_steps, tn = 1.0f - (float)(i + 1) / (float)o.sample_steps;
-                float a = cosf(ti * (float)M_PI / 2), s_ = sinf(ti * (float)M_PI / 2);
-                float an = cosf(tn * (float)M_PI / 2), sn = sinf(tn * (float)M_PI / 2);
-                for (int b = 0; b < B; b++) tb[b] = ti;
-                ds_cond_tensors ct = wrap_cond(&c, &bc, B, T);
-                ds_call_opts co = ds_call_opts_default();
-                co.cfg_scale = o.cfg_scale;
-                ds_tensor *v = ds_model_forward(m, &c, ds_wrap(&c, x, 3, (int64_t[]){B, C, T}, false),
-                                                ds_wrap(&c, tb, 1, (int64_t[]){B}, false), &ct, &co);
-                for (int64_t k = 0; k < N; k++) {
-                    float pred = x[k] * a - v->data[k] * s_, eps = x[k] * s_ + v->data[k] * a;
-                    x[k] = i < o.sample_steps - 1 ? pred * an + eps * sn : pred;
-                }
-                ds_ctx_reset(&c);
-            }
+            double t0 = bench_now_ms();
+            s = ds_render(&a, out, err);
+            double dt = bench_now_ms() - t0;
             f1 = ds_gemm_flops();
-            double dt = now_ms() - t0;
             if (rep == 1) best = dt;
-            progress(&o, "sampling %d steps: %.1f ms%s", o.sample_steps, dt, rep == 0 ? " (warm-up)" : "");
+            bench_say(&o, "sampling %d steps: %.1f ms%s", o.sample_steps, dt, rep == 0 ? " (warm-up)" : "");
         }
-        r->sample_ms = best;
-        r->sample_gflops_per_s = (double)(f1 - f0) / 1e9 / (best / 1e3);
-        free(x);
-        free(tb);
+        if (s == DS_OK) {
+            r->sample_ms = best;
+            r->sample_gflops_per_s = (double)(f1 - f0) / 1e9 / (best / 1e3);
+        }
+        ds_ctx_free(&cc);
+        free(out);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -25,27 +25,6 @@
 #include "train/objective.h"
 #include "train/trainer.h"
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void say(const ds_bench_opts *o, const char *fmt, ...) {
-    if (!o->progress) return;
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->progress(o->user, line);
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 double ds_bench_peak_tflops(const char *device_name) { return ds_device_peak_bf16_tflops(device_name); }
 
 static ds_cond_host cond_host(const bench_cond *bc, int64_t T) {
@@ -102,11 +81,11 @@ static ds_status bench_generate(ds_model *m, const ds_bench_opts *o, ds_bench_re
         a.sampler.rng = &srng;
         a.batch = B;
         a.length = T;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         s = ds_render(&a, out, err);
-        double dt = now_ms() - t0;
+        double dt = bench_now_ms() - t0;
         if (s == DS_OK && rep == 1) r->gen_ms = dt;
-        say(o, "generation %d steps of %s, CFG %g, batch %d: %.1f ms%s", a.sampler.steps, name, (double)cfg, B, dt,
+        bench_say(o, "generation %d steps of %s, CFG %g, batch %d: %.1f ms%s", a.sampler.steps, name, (double)cfg, B, dt,
             rep == 0 ? " (warm-up)" : "");
     }
     r->gen_steps = steps;
@@ -181,7 +160,7 @@ ds_status ds_bench_device(const ds_model_config *cfg_in, const ds_bench_opts *op
     /* Plan: the arena of one step. */
     if ((s = ds_trainer_plan_with(&tr, &batch, &ov, err)) != DS_OK) goto out;
     r->arena_bytes = (int64_t)tr.arena_bytes;
-    say(&o, "%s, precision %s: %.1f M parameters, activation arena %.2f GiB planned", d->name, r->precision,
+    bench_say(&o, "%s, precision %s: %.1f M parameters, activation arena %.2f GiB planned", d->name, r->precision,
         (double)r->params / 1e6, (double)r->arena_bytes / 1073741824.0);
     if (o.plan_only) goto report;
 
@@ -204,17 +183,17 @@ ds_status ds_bench_device(const ds_model_config *cfg_in, const ds_bench_opts *op
     int total = o.warmup + o.iters;
     for (int it = 0; it < total && s == DS_OK; it++) {
         ds_step_stats st;
-        double t0 = now_ms();
+        double t0 = bench_now_ms();
         s = ds_trainer_submit(&tr, &batch, &ov, err);
         if (s == DS_OK) s = ds_trainer_collect(&tr, &st, err);
-        double dt = now_ms() - t0;
+        double dt = bench_now_ms() - t0;
         if (s != DS_OK) break;
         if (it >= o.warmup) times[it - o.warmup] = dt;
-        say(&o, "train step %d/%d: %.1f ms, loss %.4f%s%s%s", it + 1, total, dt, st.loss, st.graph ? " [graph]" : "",
+        bench_say(&o, "train step %d/%d: %.1f ms, loss %.4f%s%s%s", it + 1, total, dt, st.loss, st.graph ? " [graph]" : "",
             st.skipped ? " [skipped]" : "", it < o.warmup ? " (warm-up)" : "");
     }
     if (s != DS_OK) goto out;
-    qsort(times, (size_t)o.iters, sizeof *times, cmp_double);
+    qsort(times, (size_t)o.iters, sizeof *times, bench_cmp_double);
     r->train_step_ms = o.iters % 2 ? times[o.iters / 2] : 0.5 * (times[o.iters / 2 - 1] + times[o.iters / 2]);
     r->train_step_min_ms = times[0];
     r->train_step_max_ms = times[o.iters - 1];

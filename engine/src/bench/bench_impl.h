@@ -11,6 +11,9 @@ typedef struct bench_cond {
     int64_t S, Dc, G, Ci, P, Dp;
 } bench_cond;
 
+double bench_now_ms(void);
+int bench_cmp_double(const void *a, const void *b); /* qsort ascending */
+void bench_say(const ds_bench_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void make_cond(const ds_model_config *cfg, int B, int64_t T, int tokens, ds_rng *r, bench_cond *bc);
 void free_cond(bench_cond *bc);
 ds_status ds_bench_device(const ds_model_config *cfg, const ds_bench_opts *o, ds_bench_result *r, ds_err *err);
