@@ -251,8 +251,14 @@ ds_status ds_render(const ds_render_args *a, float *out, ds_err *err) {
         ds_rng_normal_fill(p.rng, noise, r.n);
         nz = noise;
     }
-    ds_ctx_init(&r.ctx);
-    ds_ctx_set_device(&r.ctx, m->params.dev, false); /* where the model is */
+    bool reuse = a->ctx && !m->params.dev;
+    if (reuse) {
+        r.ctx = *a->ctx; /* moved in for the render, moved back after */
+        ds_ctx_reset(&r.ctx);
+    } else {
+        ds_ctx_init(&r.ctx);
+        ds_ctx_set_device(&r.ctx, m->params.dev, false); /* where the model is */
+    }
     {
         /* DS_CUDA_GRAPHS=0 turns graphs off; DS_SIM_GRAPHS=1 runs this path's host side on the
          * CPU stand-in (which declines to capture, so every call falls back to eager) */
@@ -278,7 +284,12 @@ ds_status ds_render(const ds_render_args *a, float *out, ds_err *err) {
         a->stats->graph_replays = r.graphs.replays;
         a->stats->graph_captures = r.graphs.captures;
     }
-    ds_ctx_free(&r.ctx);
+    if (reuse) {
+        ds_ctx_reset(&r.ctx);
+        *a->ctx = r.ctx;
+    } else {
+        ds_ctx_free(&r.ctx);
+    }
     free(noise);
     return s;
 }

@@ -50,6 +50,9 @@ typedef struct ds_render_args {
                                     generate_diffusion_cond draws its noise before anything */
     const float *init;           /* variations: start latents [B, C, T] or NULL; then
                                     sampler.sigma_max plays init_noise_level (§5.1) */
+    ds_ctx *ctx;                 /* optional, CPU models only: a context kept by the caller across
+                                    renders, so its arena (sized by the first call) is reused
+                                    instead of fresh memory being mapped and faulted in each time */
     ds_traj *traj;               /* optional recorder */
     ds_render_stats *stats;      /* optional */
 } ds_render_args;

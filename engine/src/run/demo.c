@@ -174,6 +174,7 @@ ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err) {
             ds_rng_init(&srng, ((uint64_t)step << 20) ^ 0x5A3 ^ (uint64_t)k);
             a.sampler.rng = &srng;
             a.sampler.cancel = dc->cancel;
+            a.ctx = dc->render_ctx;
             a.batch = N;
             a.length = T;
             a.noise = noise;

@@ -18,6 +18,7 @@ typedef struct ds_demo_ctx {
     const char *dir;
     ds_worker *w; /* receives each render (may be NULL) */
     const atomic_int *cancel; /* stop rendering between sampler steps (may be NULL) */
+    ds_ctx *render_ctx;       /* kept by the run across demos (CPU), see ds_render_args.ctx */
 } ds_demo_ctx;
 
 ds_status ds_demo_render(const ds_demo_ctx *dc, int64_t step, ds_err *err);

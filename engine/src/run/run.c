@@ -49,6 +49,7 @@ typedef struct run {
      * them already, and the source's position for a checkpoint is the one before them */
     bool prefetched;
     int64_t pos_before_prefetch;
+    ds_ctx demo_ctx; /* reused by every demo render: its arena stays mapped between demos */
 } run;
 
 static double now_s(void) {
@@ -347,6 +348,7 @@ static void teardown(run *r) {
     ds_model_free(r->m); /* before the device closes: its tables may live there */
     ds_device_close(r->dev);
     r->dev = NULL;
+    ds_ctx_free(&r->demo_ctx);
     ds_tb_close(&r->tb);
     if (r->metrics) fclose(r->metrics);
     if (r->log) fclose(r->log);
@@ -365,7 +367,7 @@ static void do_demos(run *r) {
     double t0 = now_s();
     ds_err err;
     memset(&err, 0, sizeof err);
-    ds_demo_ctx dc = {r->m, &r->tr, &r->spec->io, r->demo_dir, r->w, ds_worker_cancel_flag(r->w)};
+    ds_demo_ctx dc = {r->m, &r->tr, &r->spec->io, r->demo_dir, r->w, ds_worker_cancel_flag(r->w), &r->demo_ctx};
     ds_status s = ds_demo_render(&dc, r->tr.global_step, &err);
     if (s == DS_ERR_CANCELLED)
         rlog(r, DS_LOG_INFO, "demo at step %lld cancelled", (long long)r->tr.global_step);
@@ -388,6 +390,7 @@ void ds_run_main(ds_worker *w, const ds_run_spec *spec) {
     }
     r->w = w;
     r->spec = spec;
+    ds_ctx_init(&r->demo_ctx);
     r->t_start = now_s();
     r->st.state = DS_STATE_STARTING;
     r->st.max_steps = spec->max_steps;
