@@ -7,7 +7,9 @@
  * Tolerances: precision 32 (TF32 off, cuDNN FMA math): 1e-5 for elementwise ops, 1e-4 where
  * a device sums in another order over long reductions (GEMMs, convolutions, attention,
  * norms); mixed precision: 2e-2 on outputs, 5e-2 on gradients. Convolutions run twice on
- * CUDA: through cuDNN and through the plain kernels. Prints one line per case, exits 1 on
+ * CUDA: through cuDNN and through the plain kernels; so does attention in the mixed
+ * precisions: cuDNN's fused SDPA forward (tagged "refused" when cuDNN has no engine for the
+ * shape and the plain path ran) and the plain kernels. Prints one line per case, exits 1 on
  * any failure and 77 when the device is not usable here (ctest's "skipped"). */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +21,8 @@
 #include "ops/ops.h"
 
 void ds_cuda_use_cudnn(struct ds_device *d, int on);
+void ds_cuda_use_sdpa(struct ds_device *d, int on);
+int64_t ds_cuda_sdpa_calls(struct ds_device *d);
 
 #define MAX_IN 6
 
@@ -270,12 +274,18 @@ int main(int argc, char **argv) {
             for (int j = 0; j < k->iarg[1] / 2; j++) inputs[1][j] = 1.0f / powf(10000.0f, (float)(2 * j) / (float)k->iarg[1]);
         result ref = {0};
         run_case(k, NULL, inputs, dout_seed, &ref);
-        int passes = k->conv && d->kind == DS_DEV_CUDA ? 2 : 1;
+        bool cuda = d->kind == DS_DEV_CUDA, sdpa = cuda && mixed && k->fn == f_attn;
+        int passes = (k->conv && cuda) || sdpa ? 2 : 1;
         for (int pass = 0; pass < passes; pass++) {
-            if (k->conv && d->kind == DS_DEV_CUDA) ds_cuda_use_cudnn(d, pass == 0);
+            if (k->conv && cuda) ds_cuda_use_cudnn(d, pass == 0);
+            if (sdpa) ds_cuda_use_sdpa(d, pass == 0);
+            int64_t fused0 = ds_cuda_sdpa_calls(d);
             result got = {0};
             cases++;
             bool ran = run_case(k, d, inputs, dout_seed, &got);
+            const char *tag = "";
+            if (k->conv && cuda) tag = pass == 0 ? " [cuDNN]" : " [plain]";
+            if (sdpa) tag = pass == 1 ? " [plain]" : ds_cuda_sdpa_calls(d) > fused0 ? " [cuDNN SDPA]" : " [SDPA refused]";
             double tol_o = mixed ? 2e-2 : k->tol, tol_g = mixed ? 5e-2 : k->tol;
             double eo = ran ? rel_err(got.out, ref.out, ref.n_out) : INFINITY, eg = 0;
             for (int i = 0; i < k->n_in; i++)
@@ -287,15 +297,15 @@ int main(int argc, char **argv) {
             if (!ok) failures++;
             if (!ok || !quiet)
                 printf("%s  %-28s%s  forward %.2e  gradients %.2e  (tol %.0e / %.0e)\n", ok ? "ok  " : "FAIL", k->name,
-                       k->conv && d->kind == DS_DEV_CUDA ? (pass == 0 ? " [cuDNN]" : " [plain]") : "", eo, eg, tol_o,
-                       tol_g);
+                       tag, eo, eg, tol_o, tol_g);
             result_free(&got);
             if (!ran) { /* the sticky error ends the device's usefulness: stop here */
                 ds_device_close(d);
                 return 1;
             }
         }
-        if (k->conv && d->kind == DS_DEV_CUDA) ds_cuda_use_cudnn(d, 1);
+        if (k->conv && cuda) ds_cuda_use_cudnn(d, 1);
+        if (sdpa) ds_cuda_use_sdpa(d, 0);
         result_free(&ref);
         for (int i = 0; i < k->n_in; i++) free(inputs[i]);
     }

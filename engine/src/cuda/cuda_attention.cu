@@ -6,7 +6,10 @@
 //   dV += Pᵀ dO;  dP = dO Vᵀ;  dS = P ∘ (dP − rowsum(dO ∘ O));  dQ += scale·dS K;  dK += scale·dSᵀ Q
 // Grouped K/V (Hq = G·Hk): query head h reads K/V head h / G; the G heads of a group
 // accumulate into dK/dV one after another on the stream, so there is no race.
-// This is the plain-kernel path; cuDNN's fused SDPA (graph API) is not wired in yet.
+// This is the plain-kernel path. In the mixed precisions the forward can go through cuDNN's
+// fused SDPA instead (cudnn_sdpa.cu, opt-in with DS_CUDNN_SDPA=1); its lse feeds this backward.
+// cuDNN 9.19's SDPA_BWD operation does not finalize through the backend API, so the backward
+// stays here.
 #include <math.h>
 
 #include "cuda/cuda_internal.cuh"
@@ -98,6 +101,7 @@ static void op_attention_fwd(ds_device *d, const ds_attn_geom *g, const float *q
     int64_t rows = g->B * g->Hq * g->Nq, NN = g->Nq * g->Nk, Wq = g->Hq * g->D, Wk = g->Hk * g->D, G = g->Hq / g->Hk;
     attn_ops a;
     if (!prepare(d, op, g, q, k, v, &a)) return;
+    if (cu_sdpa_fwd(d, g, a.q, a.k, a.v, a.t, o, lse)) return;
     float *S = (float *)cu_scratch(d, CU_SLOT_SCORES, (size_t)(rows * g->Nk) * sizeof(float), op);
     if (!S || !scores(d, op, g, &a, S)) return;
     k_softmax_rows<<<cu_blocks(rows, 8), 256, 0, s>>>(S, lse, rows, g->Nk);

@@ -260,6 +260,8 @@ extern "C" ds_status ds_cuda_open(ds_device *d, int index, ds_err *err) {
     {
         const char *env = getenv("DS_CUDNN");
         c->use_cudnn = !(env && env[0] == '0');
+        env = getenv("DS_CUDNN_SDPA");
+        c->use_sdpa = c->use_cudnn && env && env[0] == '1';
     }
 #ifdef DS_HAVE_CUDNN
     if (c->use_cudnn) {
@@ -287,6 +289,7 @@ extern "C" void ds_cuda_close(ds_device *d) {
     if (c->lt_ws) cudaFree(c->lt_ws);
     if (c->lt) cublasLtDestroy(c->lt);
 #ifdef DS_HAVE_CUDNN
+    cu_sdpa_release(c);
     if (c->dnn) cudnnDestroy(c->dnn);
 #endif
     for (int i = 0; i < DS_DEV_EVENTS; i++)

@@ -36,6 +36,8 @@ enum {
     CU_SLOT_COLS,     // im2col columns (convolution fallback)
     CU_SLOT_CONV,     // cuDNN workspace
     CU_SLOT_REDUCE,   // partial sums of reductions
+    CU_SLOT_SDPA_O,   // cuDNN fused attention: half output
+    CU_SLOT_SDPA_WS,  // cuDNN fused attention: workspace
     CU_SLOT_COUNT
 };
 
@@ -60,9 +62,12 @@ struct ds_cuda {
     cu_gemm_entry gemm_cache[CU_GEMM_CACHE];
     int sm_count;
     bool use_cudnn;     // cuDNN convolutions (DS_CUDNN=0 in the environment turns them off)
+    bool use_sdpa;      // cuDNN fused attention forward (DS_CUDNN_SDPA=1 turns it on; cudnn_sdpa.cu)
 #ifdef DS_HAVE_CUDNN
     cudnnHandle_t dnn;
 #endif
+    struct cu_sdpa_cache *sdpa; // cudnn_sdpa.cu's plans, created on first use
+    int64_t sdpa_calls;         // fused attention calls queued (tests read it)
 };
 
 static inline ds_cuda *cu(ds_device *d) { return (ds_cuda *)d->impl; }
@@ -118,6 +123,14 @@ cu_dtype cu_gemm_type(const ds_device *d);
 const void *cu_operand(ds_device *d, const float *p, int64_t n, int slot, const char *op);
 // dst[i] = half(src[i]) of the given type.
 void cu_cast(ds_device *d, const float *src, void *dst, int64_t n, cu_dtype t, const char *op);
+
+// ---- cuDNN fused attention (cudnn_sdpa.cu) ----
+// o (f32) and lse from half-type q, k, v through cuDNN's SDPA; false when it does not apply or
+// cuDNN refuses the shape (nothing queued: run the plain path). true once queued or once a
+// sticky error is set.
+bool cu_sdpa_fwd(ds_device *d, const ds_attn_geom *g, const void *q, const void *k, const void *v, cu_dtype t,
+                 float *o, float *lse);
+void cu_sdpa_release(ds_cuda *c);
 
 // ---- op table pieces (one per file) ----
 void cu_fill_gemm_ops(ds_dev_ops *o);

@@ -29,6 +29,13 @@ void ds_cuda_close(struct ds_device *d) { (void)d; }
 
 void ds_cuda_use_cudnn(struct ds_device *d, int on) { (void)d, (void)on; }
 
+void ds_cuda_use_sdpa(struct ds_device *d, int on) { (void)d, (void)on; }
+
+int64_t ds_cuda_sdpa_calls(struct ds_device *d) {
+    (void)d;
+    return 0;
+}
+
 int ds_cuda_has_cudnn(struct ds_device *d) {
     (void)d;
     return 0;
