@@ -7,9 +7,9 @@
  * Tolerances: precision 32 (TF32 off, cuDNN FMA math): 1e-5 for elementwise ops, 1e-4 where
  * a device sums in another order over long reductions (GEMMs, convolutions, attention,
  * norms); mixed precision: 2e-2 on outputs, 5e-2 on gradients. Convolutions run twice on
- * CUDA: through cuDNN and through the plain kernels; so does attention in the mixed
- * precisions: cuDNN's fused SDPA forward (tagged "refused" when cuDNN has no engine for the
- * shape and the plain path ran) and the plain kernels. Prints one line per case, exits 1 on
+ * CUDA: through cuDNN and through the plain kernels; attention in the mixed precisions three
+ * times: cuDNN's fused SDPA forward, its forward and backward, and the plain kernels (the tag
+ * says which directions cuDNN actually ran; a refused shape runs the plain path). Prints one line per case, exits 1 on
  * any failure and 77 when the device is not usable here (ctest's "skipped"). */
 #include <math.h>
 #include <stdio.h>
@@ -21,8 +21,8 @@
 #include "ops/ops.h"
 
 void ds_cuda_use_cudnn(struct ds_device *d, int on);
-void ds_cuda_use_sdpa(struct ds_device *d, int on);
-int64_t ds_cuda_sdpa_calls(struct ds_device *d);
+void ds_cuda_use_sdpa(struct ds_device *d, int mode);
+int64_t ds_cuda_sdpa_calls(struct ds_device *d, int backward);
 
 #define MAX_IN 6
 
@@ -275,17 +275,24 @@ int main(int argc, char **argv) {
         result ref = {0};
         run_case(k, NULL, inputs, dout_seed, &ref);
         bool cuda = d->kind == DS_DEV_CUDA, sdpa = cuda && mixed && k->fn == f_attn;
-        int passes = (k->conv && cuda) || sdpa ? 2 : 1;
+        int passes = sdpa ? 3 : k->conv && cuda ? 2 : 1;
         for (int pass = 0; pass < passes; pass++) {
             if (k->conv && cuda) ds_cuda_use_cudnn(d, pass == 0);
-            if (sdpa) ds_cuda_use_sdpa(d, pass == 0);
-            int64_t fused0 = ds_cuda_sdpa_calls(d);
+            if (sdpa) ds_cuda_use_sdpa(d, pass == 0 ? 1 : pass == 1 ? 2 : 0);
+            int64_t fwd0 = ds_cuda_sdpa_calls(d, 0), bwd0 = ds_cuda_sdpa_calls(d, 1);
             result got = {0};
             cases++;
             bool ran = run_case(k, d, inputs, dout_seed, &got);
             const char *tag = "";
             if (k->conv && cuda) tag = pass == 0 ? " [cuDNN]" : " [plain]";
-            if (sdpa) tag = pass == 1 ? " [plain]" : ds_cuda_sdpa_calls(d) > fused0 ? " [cuDNN SDPA]" : " [SDPA refused]";
+            if (sdpa) {
+                bool f = ds_cuda_sdpa_calls(d, 0) > fwd0, b = ds_cuda_sdpa_calls(d, 1) > bwd0;
+                tag = pass == 2 ? " [plain]"
+                      : f && b  ? " [SDPA fwd+bwd]"
+                      : f       ? (pass == 0 ? " [SDPA fwd]" : " [SDPA fwd, bwd refused]")
+                      : b       ? " [SDPA bwd, fwd refused]"
+                                : " [SDPA refused]";
+            }
             double tol_o = mixed ? 2e-2 : k->tol, tol_g = mixed ? 5e-2 : k->tol;
             double eo = ran ? rel_err(got.out, ref.out, ref.n_out) : INFINITY, eg = 0;
             for (int i = 0; i < k->n_in; i++)

@@ -3,14 +3,15 @@
 # this card, then
 #   1. the GPU tests (what ctest -L cuda runs, with every log kept): op-by-op parity with the
 #      CPU (fp32 and bf16), a short training run against the CPU (fp32, bf16, 16-mixed),
-#      train/resume/sample through the CLI; attention through cuDNN's fused SDPA forward
-#      (opt-in, DS_CUDNN_SDPA=1) against the plain kernels, op by op and for a training run;
+#      train/resume/sample through the CLI; attention through cuDNN's fused SDPA (opt-in:
+#      DS_CUDNN_SDPA=1 forward, 2 both directions) against the plain kernels, op by op and for
+#      training runs;
 #   2. every fixture through `check-fixture --device cuda` in fp32 (the fixtures README's
 #      tolerances) and in bf16-mixed (outputs judged at 2e-2 norm-relative, errors reported);
 #   3. the benchmark: the SAO-size DiT (bench/gpu/sao_dit.json: embed 1536, depth 24, 24 heads,
 #      cond tokens 768 unprojected, 64 channels, 1024 frames) at batch 8 in bf16-mixed: step time,
 #      tokens/s and MFU against the card's dense bf16 peak; then 100 dpmpp-3m-sde steps with
-#      CFG 7 at batch 1; the same again with DS_CUDNN_SDPA=1;
+#      CFG 7 at batch 1; the same again with DS_CUDNN_SDPA=1 and =2;
 # and prints a short table. Results (logs, the ptxas register/spill report) go to build-gpu/results;
 # when $OUT is set (the device tool) the summary, the console log, the benchmark, the ptxas report
 # and a tarball of everything are copied there. Meant to finish well under 5 minutes on an H100.
@@ -113,14 +114,17 @@ for p in 32 bf16-mixed 16-mixed; do
     note "training vs CPU ($p)" "$(verdict $?)" "$(grep -E 'parameters after|graphs:|skipped' "$RES/train_$p.txt" | tr '\n' ' ')"
     grep -E "^FAIL" "$RES/train_$p.txt" | head -5
 done
-# cuDNN's fused attention forward (opt-in, DS_CUDNN_SDPA=1): the op parity above already
-# compares it with the plain kernels per attention shape; here the whole training step with it
-DS_CUDNN_SDPA=1 DS_FIXTURES=$ROOT/tests/fixtures build-gpu/tests/train_parity --device cuda --precision bf16-mixed \
-    >"$RES/train_sdpa.txt" 2>&1
-note "training vs CPU (bf16, SDPA)" "$(verdict $?)" "$(grep -E 'parameters after|graphs:|skipped' "$RES/train_sdpa.txt" | tr '\n' ' ')"
-grep -E "^FAIL" "$RES/train_sdpa.txt" | head -5
-note "attention via cuDNN SDPA" "$(grep -q 'SDPA refused' "$RES/parity_bf16-mixed.txt" && echo part || echo ok)" \
-    "$(grep -c '\[cuDNN SDPA\]' "$RES/parity_bf16-mixed.txt") shapes fused, $(grep -c 'SDPA refused' "$RES/parity_bf16-mixed.txt") refused"
+# cuDNN's fused attention (opt-in: DS_CUDNN_SDPA=1 forward, 2 forward and backward): the op
+# parity above compares it with the plain kernels per attention shape; here whole training runs
+for m in 1 2; do
+    DS_CUDNN_SDPA=$m DS_FIXTURES=$ROOT/tests/fixtures build-gpu/tests/train_parity --device cuda --precision bf16-mixed \
+        >"$RES/train_sdpa$m.txt" 2>&1
+    note "training vs CPU (bf16, SDPA=$m)" "$(verdict $?)" "$(grep -E 'parameters after|graphs:|skipped' "$RES/train_sdpa$m.txt" | tr '\n' ' ')"
+    grep -E "^FAIL" "$RES/train_sdpa$m.txt" | head -5
+done
+P=$RES/parity_bf16-mixed.txt
+note "attention via cuDNN SDPA" "$(grep -q 'refused' "$P" && echo part || echo ok)" \
+    "fwd fused $(grep -c 'SDPA fwd' "$P"), fwd+bwd fused $(grep -c 'SDPA fwd+bwd' "$P"), refusals $(grep -c 'refused' "$P")"
 sh tests/gpu/cli_device.sh "$DS" cuda >"$RES/cli_device.txt" 2>&1
 note "CLI train/resume/sample" "$(verdict $?)" "$(grep -c '^ok' "$RES/cli_device.txt") ok, $(grep -c '^FAIL' "$RES/cli_device.txt") failed"
 
@@ -152,11 +156,13 @@ stage "benchmark: SAO-size DiT, batch 8, bf16-mixed; 100-step dpmpp-3m-sde, CFG 
 rb=${PIPESTATUS[0]}
 note benchmark "$([ $NODEV -eq 1 ] && echo skip || { [ $rb -eq 0 ] && echo ok || echo FAIL; })" "$(sed -n 2p "$RES/bench.txt" | awk '{print $5" ms/step, "$6" tokens/s, "$7" TFLOP/s, MFU "$8", gen "$9" ms"}')"
 
-stage "benchmark again with cuDNN's fused attention forward (DS_CUDNN_SDPA=1)"
-DS_CUDNN_SDPA=1 "$DS" bench bench/gpu/sao_dit.json --device cuda --precision bf16-mixed --batch 8 --iters 10 \
-    --gen-steps 100 -v 2>"$RES/bench_sdpa_progress.txt" | tee "$RES/bench_sdpa.txt"
-rb=${PIPESTATUS[0]}
-note "benchmark (SDPA)" "$([ $NODEV -eq 1 ] && echo skip || { [ $rb -eq 0 ] && echo ok || echo FAIL; })" "$(sed -n 2p "$RES/bench_sdpa.txt" | awk '{print $5" ms/step, "$6" tokens/s, "$7" TFLOP/s, MFU "$8", gen "$9" ms"}')"
+for m in 1 2; do
+    stage "benchmark again with cuDNN's fused attention (DS_CUDNN_SDPA=$m)"
+    DS_CUDNN_SDPA=$m "$DS" bench bench/gpu/sao_dit.json --device cuda --precision bf16-mixed --batch 8 --iters 10 \
+        --gen-steps 100 -v 2>"$RES/bench_sdpa${m}_progress.txt" | tee "$RES/bench_sdpa$m.txt"
+    rb=${PIPESTATUS[0]}
+    note "benchmark (SDPA=$m)" "$([ $NODEV -eq 1 ] && echo skip || { [ $rb -eq 0 ] && echo ok || echo FAIL; })" "$(sed -n 2p "$RES/bench_sdpa$m.txt" | awk '{print $5" ms/step, "$6" tokens/s, "$7" TFLOP/s, MFU "$8", gen "$9" ms"}')"
+done
 
 stage "summary"
 {
@@ -165,6 +171,6 @@ stage "summary"
     echo "total $(( $(date +%s) - T0 )) s; results in $RES"
 } | tee "$RES/summary.txt"
 if [ -n "${OUT:-}" ]; then
-    cp "$RES/summary.txt" "$RES/run.log" "$RES/bench.txt" "$RES/bench_sdpa.txt" "$RES/ptxas.txt" "$RES/fixtures.txt" "$OUT/" 2>/dev/null
+    cp "$RES/summary.txt" "$RES/run.log" "$RES/bench.txt" "$RES/bench_sdpa1.txt" "$RES/bench_sdpa2.txt" "$RES/ptxas.txt" "$RES/fixtures.txt" "$OUT/" 2>/dev/null
     tar czf "$OUT/results.tar.gz" -C "$ROOT/build-gpu" results
 fi

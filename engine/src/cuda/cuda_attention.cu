@@ -6,10 +6,9 @@
 //   dV += Pᵀ dO;  dP = dO Vᵀ;  dS = P ∘ (dP − rowsum(dO ∘ O));  dQ += scale·dS K;  dK += scale·dSᵀ Q
 // Grouped K/V (Hq = G·Hk): query head h reads K/V head h / G; the G heads of a group
 // accumulate into dK/dV one after another on the stream, so there is no race.
-// This is the plain-kernel path. In the mixed precisions the forward can go through cuDNN's
-// fused SDPA instead (cudnn_sdpa.cu, opt-in with DS_CUDNN_SDPA=1); its lse feeds this backward.
-// cuDNN 9.19's SDPA_BWD operation does not finalize through the backend API, so the backward
-// stays here.
+// This is the plain-kernel path. In the mixed precisions both directions can go through
+// cuDNN's fused SDPA instead (cudnn_sdpa.cu, opt-in with DS_CUDNN_SDPA); the statistics have
+// the meaning of our lse, so either forward pairs with either backward.
 #include <math.h>
 
 #include "cuda/cuda_internal.cuh"
@@ -129,6 +128,7 @@ static void op_attention_bwd(ds_device *d, const ds_attn_geom *g, const float *q
     if (!prepare(d, op, g, q, k, v, &a)) return;
     int esz = a.t == CU_F32 ? 4 : 2;
     const void *dO = cu_operand(d, dout, g->B * g->Nq * Wq, CU_SLOT_CAST_D, op);
+    if (dO && cu_sdpa_bwd(d, g, a.q, a.k, a.v, a.t, o, lse, dO, dq, dk, dv)) return;
     float *S = (float *)cu_scratch(d, CU_SLOT_SCORES, (size_t)n * sizeof(float), op);
     float *dP = (float *)cu_scratch(d, CU_SLOT_DSCORES, (size_t)(n + rows) * sizeof(float), op);
     if (!dO || !S || !dP || !scores(d, op, g, &a, S)) return;

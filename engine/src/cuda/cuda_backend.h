@@ -27,10 +27,10 @@ ds_status ds_cuda_open(struct ds_device *d, int index, ds_err *err);
 void ds_cuda_close(struct ds_device *d);
 /* Test hook: convolutions through cuDNN (on) or the plain kernels (off) on device d. */
 void ds_cuda_use_cudnn(struct ds_device *d, int on);
-/* Test hooks: cuDNN fused attention forward on/off (DS_CUDNN_SDPA=1 sets it at open), and how
- * many attention calls it has run on d. */
-void ds_cuda_use_sdpa(struct ds_device *d, int on);
-int64_t ds_cuda_sdpa_calls(struct ds_device *d);
+/* Test hooks: cuDNN fused attention off (0), forward (1), forward and backward (2) — what
+ * DS_CUDNN_SDPA sets at open — and how many forward (backward = 0) or backward calls it ran. */
+void ds_cuda_use_sdpa(struct ds_device *d, int mode);
+int64_t ds_cuda_sdpa_calls(struct ds_device *d, int backward);
 
 /* One AdamW step over flat fp32 host buffers on the device (tests): copies in, runs the
  * device's AdamW kernel with PyTorch semantics, copies out. */

@@ -243,7 +243,7 @@ extern "C" ds_status ds_cuda_open(ds_device *d, int index, ds_err *err) {
     const char *op = "device open";
     cudaDeviceProp prop;
     if (!CU_CHECK(d, op, cudaSetDevice(index)) || !CU_CHECK(d, op, cudaGetDeviceProperties(&prop, index))) goto fail;
-    snprintf(d->name, sizeof d->name, "%s, sm_%d%d, %.1f GiB", prop.name, prop.major, prop.minor,
+    snprintf(d->name, sizeof d->name, "%.120s, sm_%d%d, %.1f GiB", prop.name, prop.major, prop.minor,
              (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0));
     c->sm_count = prop.multiProcessorCount;
     if (prop.major < 8) {
@@ -261,7 +261,7 @@ extern "C" ds_status ds_cuda_open(ds_device *d, int index, ds_err *err) {
         const char *env = getenv("DS_CUDNN");
         c->use_cudnn = !(env && env[0] == '0');
         env = getenv("DS_CUDNN_SDPA");
-        c->use_sdpa = c->use_cudnn && env && env[0] == '1';
+        c->sdpa_mode = c->use_cudnn && env && (env[0] == '1' || env[0] == '2') ? env[0] - '0' : 0;
     }
 #ifdef DS_HAVE_CUDNN
     if (c->use_cudnn) {

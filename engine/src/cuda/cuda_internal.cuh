@@ -38,6 +38,7 @@ enum {
     CU_SLOT_REDUCE,   // partial sums of reductions
     CU_SLOT_SDPA_O,   // cuDNN fused attention: half output
     CU_SLOT_SDPA_WS,  // cuDNN fused attention: workspace
+    CU_SLOT_SDPA_GRAD, // cuDNN fused attention backward: half dQ, dK, dV
     CU_SLOT_COUNT
 };
 
@@ -62,12 +63,12 @@ struct ds_cuda {
     cu_gemm_entry gemm_cache[CU_GEMM_CACHE];
     int sm_count;
     bool use_cudnn;     // cuDNN convolutions (DS_CUDNN=0 in the environment turns them off)
-    bool use_sdpa;      // cuDNN fused attention forward (DS_CUDNN_SDPA=1 turns it on; cudnn_sdpa.cu)
+    int sdpa_mode;      // cuDNN fused attention: 0 off, 1 forward, 2 forward + backward (DS_CUDNN_SDPA)
 #ifdef DS_HAVE_CUDNN
     cudnnHandle_t dnn;
 #endif
     struct cu_sdpa_cache *sdpa; // cudnn_sdpa.cu's plans, created on first use
-    int64_t sdpa_calls;         // fused attention calls queued (tests read it)
+    int64_t sdpa_calls[2];      // fused attention calls queued, forward and backward (tests read them)
 };
 
 static inline ds_cuda *cu(ds_device *d) { return (ds_cuda *)d->impl; }
@@ -130,6 +131,11 @@ void cu_cast(ds_device *d, const float *src, void *dst, int64_t n, cu_dtype t, c
 // sticky error is set.
 bool cu_sdpa_fwd(ds_device *d, const ds_attn_geom *g, const void *q, const void *k, const void *v, cu_dtype t,
                  float *o, float *lse);
+// dq, dk, dv (f32, each may be NULL) += the gradients of the attention whose forward left o
+// and lse, through cuDNN's SDPA backward; dO is the upstream gradient's half copy. false when
+// it does not apply or cuDNN refuses (nothing queued).
+bool cu_sdpa_bwd(ds_device *d, const ds_attn_geom *g, const void *q, const void *k, const void *v, cu_dtype t,
+                 const float *o, const float *lse, const void *dO, float *dq, float *dk, float *dv);
 void cu_sdpa_release(ds_cuda *c);
 
 // ---- op table pieces (one per file) ----

@@ -29,10 +29,10 @@ void ds_cuda_close(struct ds_device *d) { (void)d; }
 
 void ds_cuda_use_cudnn(struct ds_device *d, int on) { (void)d, (void)on; }
 
-void ds_cuda_use_sdpa(struct ds_device *d, int on) { (void)d, (void)on; }
+void ds_cuda_use_sdpa(struct ds_device *d, int mode) { (void)d, (void)mode; }
 
-int64_t ds_cuda_sdpa_calls(struct ds_device *d) {
-    (void)d;
+int64_t ds_cuda_sdpa_calls(struct ds_device *d, int backward) {
+    (void)d, (void)backward;
     return 0;
 }
 
