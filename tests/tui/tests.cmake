@@ -5,10 +5,6 @@ set(DS_TUI_SCENARIOS config_edit train demo_play quit frame_time no_tty)
 foreach(t ${DS_TUI_SCENARIOS})
   add_test(NAME tui_${t} COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/${t}.sh)
   set(_env "DS_BIN=$<TARGET_FILE:diffstudio>")
-  if(DIFFSTUDIO_SANITIZE)
-    # instrumented builds draw slower; ASan also needs its own handler for the crash check
-    list(APPEND _env "DS_FRAME_BUDGET_MS=50")
-  endif()
   set_tests_properties(tui_${t} PROPERTIES SKIP_RETURN_CODE 77 LABELS "tui" TIMEOUT 120 ENVIRONMENT "${_env}")
 endforeach()
 # The UI thread, the worker and the audio threads together: also under ThreadSanitizer.
