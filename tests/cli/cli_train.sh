@@ -2,7 +2,7 @@
 # Headless training as a user runs it: a folder of good and deliberately broken audio,
 # `diffstudio train` for a few steps, then sample, export and train --init from the export;
 # clear errors for an empty folder, an unknown sampler and a missing conditioner value;
-# Ctrl-C saves a checkpoint and exits cleanly.
+# resume past a damaged checkpoint; Ctrl-C saves a checkpoint and exits cleanly.
 set -u
 DS=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +32,22 @@ sed 's/"depth": 1/"depth": 2/' "$HERE/tiny.json" > "$T/changed.json"
 "$DS" train "$T/changed.json" --dataset "$T/data" --run-dir "$T/run" --steps 6 --batch-size 2 --resume >/dev/null 2>"$T/err9.txt"
 check "a resume with a changed config is refused, naming the key" \
     "[ \$? -ne 0 ] && grep -q 'model.diffusion.config.depth: 1 -> 2' '$T/err9.txt'"
+
+# A damaged newest checkpoint: --resume reports it and continues from the one before it.
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run5" --steps 4 --batch-size 2 --checkpoint-every 2 \
+    >/dev/null 2>&1
+head -c 100 "$T/run5/checkpoints/step-000000004/model.safetensors" > "$T/cut" &&
+    cp "$T/cut" "$T/run5/checkpoints/step-000000004/model.safetensors"
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run5" --steps 6 --batch-size 2 --checkpoint-every 2 \
+    --resume >/dev/null 2>"$T/err10.txt"
+check "a damaged newest checkpoint: resume falls back to the one before, naming the file" \
+    "[ \$? -eq 0 ] && grep -q 'cannot resume from .*step-000000004: .*model.safetensors' '$T/err10.txt' &&
+     grep -q 'resumed from .*step-000000002 (step 2)' '$T/err10.txt' && [ -f '$T/run5/checkpoints/step-000000006/state.json' ]"
+for c in "$T/run5/checkpoints"/step-*; do echo "{" > "$c/state.json"; done
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run5" --steps 8 --batch-size 2 --resume \
+    >/dev/null 2>"$T/err11.txt"
+check "no loadable checkpoint: resume is an error naming the newest and why" \
+    "[ \$? -ne 0 ] && grep -q 'no checkpoint of this run could be loaded (the newest, .*step-000000006' '$T/err11.txt'"
 
 mkdir -p "$T/nothing"
 echo "just text" > "$T/nothing/readme.txt"

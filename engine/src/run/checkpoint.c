@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,11 @@ ds_status ds_ckpt_save(const char *root, const ds_trainer *tr, const ds_ckpt_sta
 }
 
 ds_status ds_ckpt_latest(const char *root, char *path, size_t path_len, int64_t *step, ds_err *err) {
+    return ds_ckpt_latest_before(root, INT64_MAX, path, path_len, step, err);
+}
+
+ds_status ds_ckpt_latest_before(const char *root, int64_t before, char *path, size_t path_len, int64_t *step,
+                                ds_err *err) {
     DIR *d = opendir(root);
     if (!d) return ds_err_set(err, DS_ERR_IO, "%s: no checkpoints (%s)", root, strerror(errno));
     int64_t best = -1;
@@ -214,10 +220,13 @@ ds_status ds_ckpt_latest(const char *root, char *path, size_t path_len, int64_t 
         int64_t s;
         if (!is_step_dir(de->d_name, &s)) continue;
         snprintf(probe, sizeof probe, "%s/%s/state.json", root, de->d_name);
-        if (access(probe, R_OK) == 0 && s > best) best = s;
+        if (access(probe, R_OK) == 0 && s > best && s < before) best = s;
     }
     closedir(d);
-    if (best < 0) return ds_err_set(err, DS_ERR_IO, "%s: no complete checkpoint", root);
+    if (best < 0)
+        return before == INT64_MAX ? ds_err_set(err, DS_ERR_IO, "%s: no complete checkpoint", root)
+                                   : ds_err_set(err, DS_ERR_IO, "%s: no complete checkpoint before step %lld", root,
+                                                (long long)before);
     snprintf(path, path_len, "%s/step-%09lld", root, (long long)best);
     if (step) *step = best;
     return DS_OK;

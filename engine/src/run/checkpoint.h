@@ -27,6 +27,9 @@ ds_status ds_ckpt_save(const char *root, const ds_trainer *tr, const ds_ckpt_sta
                        size_t saved_len, ds_err *err);
 /* Newest complete checkpoint under root (DS_ERR_IO if none). */
 ds_status ds_ckpt_latest(const char *root, char *path, size_t path_len, int64_t *step, ds_err *err);
+/* Newest complete checkpoint with a step below `before` (DS_ERR_IO if none). */
+ds_status ds_ckpt_latest_before(const char *root, int64_t before, char *path, size_t path_len, int64_t *step,
+                                ds_err *err);
 /* Reads only state.json (to check a resume before loading anything). */
 ds_status ds_ckpt_read_state(const char *path, ds_ckpt_state *st, ds_err *err);
 /* Restores weights, optimiser, EMA and counters into a trainer built for the same config. */

@@ -291,21 +291,39 @@ static ds_status setup(run *r, ds_err *err) {
     r->tr.clip = sc->gradient_clip_val;
     int64_t data_pos = 0;
     if (sp->resume) {
-        char path[DS_PATH_LEN + 64];
-        int64_t step;
-        DS_TRY(ds_ckpt_latest(r->ckpt_dir, path, sizeof path, &step, err));
+        /* The newest checkpoint that loads. One that cannot be read (a damaged file, a disk
+         * that lost it) is reported and the one before it taken, so a bad save never strands a
+         * run; a changed model config is refused outright. */
+        char path[DS_PATH_LEN + 64], newest[sizeof path] = "", why[sizeof ((ds_err *)0)->msg] = "";
+        int64_t step, before = INT64_MAX;
         ds_ckpt_state cs;
-        DS_TRY(ds_ckpt_read_state(path, &cs, err));
-        if (strcmp(cs.config_hash, r->config_hash) != 0) {
-            char was[DS_PATH_LEN + 16], diff[1024] = "";
-            snprintf(was, sizeof was, "%s/config.json", r->dir);
-            int nd = sp->model_json_path[0] ? ds_config_diff_files(was, sp->model_json_path, 6, diff, sizeof diff) : -1;
-            return ds_err_set(err, DS_ERR_INVALID,
-                              "%s: the model config differs from the one this run was trained with (%s)%s%s; resume "
-                              "refused (start a new run, or resume with the run's own config.json)",
-                              path, was, nd > 0 ? ": " : "", nd > 0 ? diff : "");
+        ds_err le = {0};
+        for (;;) {
+            ds_status ls = ds_ckpt_latest_before(r->ckpt_dir, before, path, sizeof path, &step, err);
+            if (ls != DS_OK) {
+                if (!newest[0]) return ls;
+                return ds_err_set(err, DS_ERR_IO, "%s: no checkpoint of this run could be loaded (the newest, %s: %s)",
+                                  r->ckpt_dir, newest, why);
+            }
+            ds_status cs_ok = ds_ckpt_read_state(path, &cs, &le);
+            if (cs_ok == DS_OK && strcmp(cs.config_hash, r->config_hash) != 0) {
+                char was[DS_PATH_LEN + 16], diff[1024] = "";
+                snprintf(was, sizeof was, "%s/config.json", r->dir);
+                int nd = sp->model_json_path[0] ? ds_config_diff_files(was, sp->model_json_path, 6, diff, sizeof diff) : -1;
+                return ds_err_set(err, DS_ERR_INVALID,
+                                  "%s: the model config differs from the one this run was trained with (%s)%s%s; resume "
+                                  "refused (start a new run, or resume with the run's own config.json)",
+                                  path, was, nd > 0 ? ": " : "", nd > 0 ? diff : "");
+            }
+            if (cs_ok == DS_OK) cs_ok = ds_ckpt_load(path, &r->tr, &cs, &le);
+            if (cs_ok == DS_OK) break;
+            if (!newest[0]) {
+                snprintf(newest, sizeof newest, "%s", path);
+                snprintf(why, sizeof why, "%s", le.msg);
+            }
+            rlog(r, DS_LOG_WARN, "cannot resume from %s: %s; trying the checkpoint before it", path, le.msg);
+            before = step;
         }
-        DS_TRY(ds_ckpt_load(path, &r->tr, &cs, err));
         if (cs.seed != sc->seed)
             rlog(r, DS_LOG_WARN, "resuming with seed %llu (the run was started with %llu): keeping the run's seed",
                  (unsigned long long)sc->seed, (unsigned long long)cs.seed);
