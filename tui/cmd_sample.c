@@ -78,7 +78,7 @@ int cmd_sample(int argc, char **argv) {
             cli_opt(argc, argv, &i, "--sampler", &sampler, &bad))
             continue;
         if (cli_opt(argc, argv, &i, "--cond", &v, &bad)) {
-            if (!bad && (!strchr(v, '=') || n_conds == MAX_CONDS)) {
+            if (!bad && (!strchr(v, '=') || v[0] == '=' || n_conds == MAX_CONDS)) {
                 fprintf(stderr, "diffstudio sample: --cond: expected KEY=VALUE, got \"%s\"\n", v);
                 bad = true;
             } else if (!bad)
@@ -149,6 +149,40 @@ int cmd_sample(int argc, char **argv) {
                 fprintf(stderr, "diffstudio sample: no value for conditioner \"%s\" (%s): give %s%s=VALUE\n", id,
                         cfg.conditioning.c[i].type_name, strcmp(id, "prompt") ? "--cond " : "--prompt or --cond ", id);
                 return 2;
+            }
+        }
+        /* A key no conditioner reads is most likely a typo: SAT would ignore it silently. */
+        for (int k = 0; k < n_conds; k++) {
+            int len = (int)(strchr(conds[k], '=') - conds[k]);
+            bool known = false;
+            for (int i = 0; !known && i < cfg.conditioning.n; i++)
+                known = (int)strlen(cfg.conditioning.c[i].id) == len && !strncmp(cfg.conditioning.c[i].id, conds[k], len);
+            for (int d = 0; !known && d < cfg.conditioning.n_default_keys; d++)
+                known = (int)strlen(cfg.conditioning.default_key_val[d]) == len &&
+                        !strncmp(cfg.conditioning.default_key_val[d], conds[k], len);
+            if (!known) {
+                char ids[512] = "";
+                for (int i = 0; i < cfg.conditioning.n; i++)
+                    snprintf(ids + strlen(ids), sizeof ids - strlen(ids), "%s%s", i ? ", " : "", cfg.conditioning.c[i].id);
+                fprintf(stderr, "diffstudio sample: --cond %.*s: this model has no conditioner \"%.*s\" (its conditioners: %s)\n",
+                        len, conds[k], len, conds[k], ids);
+                return 2;
+            }
+        }
+        /* A list conditioner maps a value outside its options to its "unknown" entry (index 0),
+         * as SAT does; say so, since it is rarely what was meant. */
+        for (int i = 0; i < cfg.conditioning.n; i++) {
+            const ds_conditioner_config *c = &cfg.conditioning.c[i];
+            const ds_meta_kv *mv = ds_meta_get(&base, c->id);
+            if (c->type != DS_COND_LIST || !mv || !mv->is_string) continue;
+            bool found = false;
+            for (int o = 0; !found && o < c->n_options; o++) found = !strcmp(c->options[o], mv->string);
+            if (!found) {
+                char opts[1024] = "";
+                for (int o = 0; o < c->n_options; o++)
+                    snprintf(opts + strlen(opts), sizeof opts - strlen(opts), "%s%s", o ? ", " : "", c->options[o]);
+                fprintf(stderr, "diffstudio sample: warning: \"%s\" is not one of conditioner \"%s\"'s options (%s): "
+                        "it gets the unknown entry, as in SAT\n", mv->string, c->id, opts);
             }
         }
         if (negative) {

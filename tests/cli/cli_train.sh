@@ -66,6 +66,12 @@ check "batch writes numbered files" "[ -s '$T/b_1.wav' ] && [ -s '$T/b_2.wav' ]"
 check "unknown sampler lists the valid names" "[ \$? -ne 0 ] && grep -q 'dpmpp-3m-sde' '$T/err4.txt'"
 "$DS" sample "$T/run" --out "$T/x.wav" --steps 2 >/dev/null 2>"$T/err5.txt"
 check "missing conditioner value is named" "[ \$? -ne 0 ] && grep -q '\"prompt\"' '$T/err5.txt'"
+"$DS" sample "$T/run" --out "$T/x.wav" --prompt kick --seconds 0.064 --cond secs_total=1 >/dev/null 2>"$T/err12.txt"
+check "a --cond key no conditioner reads is an error listing the conditioners" \
+    "[ \$? -eq 2 ] && grep -q 'no conditioner \"secs_total\" (its conditioners: prompt, seconds_total)' '$T/err12.txt'"
+"$DS" sample "$T/run" --out "$T/x.wav" --prompt kik --seconds 0.064 --steps 2 >/dev/null 2>"$T/err13.txt"
+check "a prompt outside the list conditioner's options is warned about (and rendered, as SAT does)" \
+    "[ \$? -eq 0 ] && grep -q '\"kik\" is not one of conditioner \"prompt\"' '$T/err13.txt' && [ -s '$T/x.wav' ]"
 
 "$DS" export "$T/run" --out "$T/model.safetensors" >/dev/null 2>&1
 check "export" "[ \$? -eq 0 ] && [ -s '$T/model.safetensors' ]"
