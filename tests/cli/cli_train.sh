@@ -49,6 +49,10 @@ for c in "$T/run5/checkpoints"/step-*; do echo "{" > "$c/state.json"; done
 check "no loadable checkpoint: resume is an error naming the newest and why" \
     "[ \$? -ne 0 ] && grep -q 'no checkpoint of this run could be loaded (the newest, .*step-000000006' '$T/err11.txt'"
 
+"$DS" train "$HERE/tiny.json" --dataset "$T/data" --run-dir "$T/run6" --steps 1 --precision 8 >/dev/null 2>"$T/err14.txt"
+check "an unknown precision is an error, also on the CPU" \
+    "[ \$? -ne 0 ] && grep -q 'precision \"8\": expected 32, 16-mixed or bf16-mixed' '$T/err14.txt'"
+
 mkdir -p "$T/nothing"
 echo "just text" > "$T/nothing/readme.txt"
 cp "$T/data/notes.wav" "$T/data/empty.wav" "$T/nothing/"

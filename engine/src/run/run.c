@@ -260,14 +260,16 @@ static ds_status setup(run *r, ds_err *err) {
     rlog(r, DS_LOG_INFO, "run directory %s", r->dir);
     ds_set_threads(sc->threads);
     snprintf(r->st.device, sizeof r->st.device, "cpu (%d threads)", ds_pool_threads());
+    ds_precision prec = DS_PREC_32;
+    if (sc->precision[0]) DS_TRY(ds_precision_parse(sc->precision, &prec, err));
     if (sc->device[0] && strcmp(sc->device, "cpu") != 0) {
-        /* fails with the reason (no GPU, no driver, built without nvcc) before anything else */
-        ds_precision prec;
-        DS_TRY(ds_precision_parse(sc->precision, &prec, err));
-        if (ds_device_open(sc->device, prec, &r->dev, err) != DS_OK)
-            return ds_err_prefix(err, "device \"%s\"", sc->device);
+        /* fails with the reason (no GPU, no driver, built without nvcc) before anything else;
+         * the messages name the device */
+        DS_TRY(ds_device_open(sc->device, prec, &r->dev, err));
         snprintf(r->st.device, sizeof r->st.device, "%.70s, %s", r->dev->name, ds_precision_name(prec));
         rlog(r, DS_LOG_INFO, "device %s, precision %s", r->dev->name, ds_precision_name(prec));
+    } else if (prec != DS_PREC_32) {
+        rlog(r, DS_LOG_INFO, "precision %s applies to CUDA: the CPU trains in float32", ds_precision_name(prec));
     }
     config_hash(&sp->model, r->config_hash);
     DS_TRY(ds_model_create(&sp->model, &r->m, err));
