@@ -156,6 +156,14 @@ static audio_status decode(SNDFILE *snd, const SF_INFO *info, const char *path, 
         sf_count_t ask = want - n < CHUNK ? (sf_count_t)(want - n) : CHUNK;
         sf_count_t got = sf_readf_float((SNDFILE *)snd, buf, ask);
         if (got <= 0) break;
+        /* Float formats can hold NaN or Inf; one such sample would poison every batch that
+         * crops over it, so the file is refused like any other broken file. */
+        for (sf_count_t i = 0; i < got * C; i++)
+            if (!isfinite(buf[i])) {
+                st = audio_err_set(err, AUDIO_ERR_FORMAT, "%s: sample %lld of channel %d is %s: not usable audio", path,
+                                   (long long)(n + i / C), (int)(i % C), isnan(buf[i]) ? "NaN" : "infinite");
+                goto fail;
+            }
         if (n + got > cap) {
             int64_t ncap = cap * 2 > n + got ? cap * 2 : n + got;
             float *np = malloc((size_t)ncap * (size_t)C * sizeof(float));

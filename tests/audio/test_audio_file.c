@@ -258,6 +258,21 @@ static void test_errors(void) {
         chmod(p, 0);
         expect_fail(p, AUDIO_ERR_IO, "Permission denied");
     }
+    /* a float file holding NaN or Inf is broken audio: it probes (the header is fine) but
+     * reading refuses it, naming the sample */
+    audio_clip nf, got;
+    audio_err ne;
+    audio_clip_alloc(&nf, 2, 1000, 8000, NULL);
+    nf.data[1000 + 700] = NAN;
+    CHECK(audio_file_write(at_path(p, sizeof p, "nan.wav"), &nf, AUDIO_FILE_WAV_FLOAT, NULL) == AUDIO_OK);
+    CHECKF(audio_file_read(p, &got, &ne) == AUDIO_ERR_FORMAT && strstr(ne.msg, p) &&
+               strstr(ne.msg, "sample 700 of channel 1 is NaN"), "read %s: %s", p, ne.msg);
+    nf.data[1000 + 700] = 0.0f;
+    nf.data[3] = -INFINITY;
+    CHECK(audio_file_write(at_path(p, sizeof p, "inf.wav"), &nf, AUDIO_FILE_WAV_FLOAT, NULL) == AUDIO_OK);
+    CHECKF(audio_file_read(p, &got, &ne) == AUDIO_ERR_FORMAT && strstr(ne.msg, "sample 3 of channel 0 is infinite"),
+           "read %s: %s", p, ne.msg);
+    audio_clip_free(&nf);
     /* the library's own messages are per call: a failure does not leak into a later success */
     audio_err e = {0};
     audio_info info;
