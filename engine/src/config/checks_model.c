@@ -281,7 +281,8 @@ static void check_adp(ck *k) {
     if (any_attn && a->attention_multiplier <= 0)
         vdiag(k->c, DS_DIAG_ERROR, kpath(k, "attention_multiplier", p, sizeof p), false,
               "required when attentions has a non-zero entry");
-    if (a->n_multipliers == L + 1 && a->resnet_groups > 0)
+    /* widths from channels: only when channels itself is valid (its own error is reported) */
+    if (a->n_multipliers == L + 1 && a->resnet_groups > 0 && a->channels > 0)
         for (int i = 0; i <= L; i++) {
             long w = (long)a->channels * a->multipliers[i];
             if (w % a->resnet_groups) {
@@ -291,18 +292,23 @@ static void check_adp(ck *k) {
                 break;
             }
         }
-    if (a->n_multipliers == L + 1 && a->n_attentions >= L) /* GroupNorm(32) in Transformer1d */
+    if (a->n_multipliers == L + 1 && a->n_attentions >= L && a->channels > 0) /* GroupNorm(32) in Transformer1d */
         for (int i = 0; i <= L; i++) {
             /* attentions[L] is the bottleneck; SAT reads attentions[-1], the last entry */
             int at = i < L ? a->attentions[i] : (a->n_attentions > 0 ? a->attentions[a->n_attentions - 1] : 0);
             long w = (long)a->channels * a->multipliers[i < L ? i + 1 : L];
+            char where[32];
+            if (i < L)
+                snprintf(where, sizeof where, "level %d", i);
+            else
+                snprintf(where, sizeof where, "the bottleneck");
             if (at > 0 && w % 32)
                 vdiag(k->c, DS_DIAG_ERROR, kpath(k, "attentions", p, sizeof p), false,
-                      "%s%d has attention but width %ld is not divisible by 32 (ADP's Transformer1d uses "
-                      "GroupNorm(32))", i < L ? "level " : "the bottleneck", i < L ? i : L, w);
+                      "%s has attention but width %ld is not divisible by 32 (ADP's Transformer1d uses "
+                      "GroupNorm(32))", where, w);
             else if (at > 0 && a->attention_heads > 0 && a->attention_features <= 0 && w < a->attention_heads)
                 vdiag(k->c, DS_DIAG_ERROR, kpath(k, "attention_heads", p, sizeof p), false,
-                      "%d heads do not fit width %ld", a->attention_heads, w);
+                      "%d heads do not fit the width %ld of %s", a->attention_heads, w, where);
         }
     if (!k->cond) return;
     if (m->backbone == DS_BB_ADP_CFG_1D && m->cross_attention_cond_ids.n) {
