@@ -42,6 +42,30 @@ static bool reference_for(const char *path, double *train_ms, double *sample_ms)
     return ok;
 }
 
+/* --profile: the profiled step by op name, as a table or as JSON members. */
+static void print_profile(const ds_bench_result *r, bool json) {
+    if (json) {
+        printf(", \"profile_ms\": %.3f, \"profile\": [", r->profile_ms);
+        for (int i = 0; i < r->n_profile; i++) {
+            const ds_bench_op_time *o = &r->profile[i];
+            printf("%s{\"op\": \"%s\", \"forward_ms\": %.4f, \"forward_calls\": %d, \"backward_ms\": %.4f, "
+                   "\"backward_calls\": %d}", i ? ", " : "", o->name, o->fwd_ms, o->fwd_calls, o->bwd_ms, o->bwd_calls);
+        }
+        printf("]");
+        return;
+    }
+    if (r->n_profile == 0) return;
+    printf("  one training step op by op: %.1f ms over %d op names%s\n", r->profile_ms, r->n_profile_names,
+           r->n_profile < r->n_profile_names ? " (the largest shown)" : "");
+    printf("    %-36s %11s %6s %11s %6s %7s\n", "op (time since the previous mark)", "forward ms", "calls",
+           "backward ms", "calls", "share");
+    for (int i = 0; i < r->n_profile; i++) {
+        const ds_bench_op_time *o = &r->profile[i];
+        printf("    %-36s %11.2f %6d %11.2f %6d %6.1f%%\n", o->name, o->fwd_ms, o->fwd_calls, o->bwd_ms, o->bwd_calls,
+               r->profile_ms > 0 ? 100.0 * (o->fwd_ms + o->bwd_ms) / r->profile_ms : 0.0);
+    }
+}
+
 /* The device benchmark's report: one row per config, then the device. */
 static int bench_device_table(ds_bench_opts *o, const char **files, int nf, bool json) {
     int rc = 0;
@@ -71,12 +95,14 @@ static int bench_device_table(ds_bench_opts *o, const char **files, int nf, bool
                    "\"tokens_per_step\": %lld, \"tokens_per_s\": %.1f, \"forward_gflop\": %.3f, \"train_tflops\": %.2f, "
                    "\"peak_tflops\": %.0f, \"mfu\": %.4f, \"gen_ms\": %.2f, \"gen_steps\": %d, \"gen_sampler\": \"%s\", "
                    "\"gen_cfg\": %.1f, \"gen_batch\": %d, \"arena_bytes\": %lld, \"device_bytes\": %lld, "
-                   "\"graph_captures\": %lld, \"graph_replays\": %lld, \"graphs_off\": \"%s\"}\n",
+                   "\"graph_captures\": %lld, \"graph_replays\": %lld, \"graphs_off\": \"%s\"",
                    files[k], r.device, r.precision, o->batch, (long long)r.params, r.train_step_ms, r.train_step_min_ms,
                    r.train_step_max_ms, (long long)r.tokens_per_step, r.tokens_per_s, r.forward_gflop, r.train_tflops,
                    r.peak_tflops, r.mfu, r.gen_ms, r.gen_steps, r.gen_sampler, r.gen_cfg, r.gen_batch,
                    (long long)r.arena_bytes, (long long)r.device_bytes, (long long)r.graph_captures,
                    (long long)r.graph_replays, r.graphs_off);
+            if (o->profile) print_profile(&r, true);
+            printf("}\n");
         } else {
             char mfu[16] = "-", gen[32] = "-";
             if (r.peak_tflops > 0) snprintf(mfu, sizeof mfu, "%.1f%%", 100.0 * r.mfu);
@@ -89,6 +115,7 @@ static int bench_device_table(ds_bench_opts *o, const char **files, int nf, bool
             printf("  device: %s; peak %s%.0f TFLOP/s dense bf16; generation: %d %s steps, CFG %g, batch %d\n", r.device,
                    r.peak_tflops > 0 ? "" : "unknown ", r.peak_tflops, r.gen_steps, r.gen_sampler[0] ? r.gen_sampler : "-",
                    r.gen_cfg, r.gen_batch);
+            if (o->profile) print_profile(&r, false);
         }
         fflush(stdout);
     }
@@ -98,7 +125,7 @@ static int bench_device_table(ds_bench_opts *o, const char **files, int nf, bool
 int cmd_bench(int argc, char **argv) {
     if (ui_wants_help(argc, argv)) {
         printf("usage: diffstudio bench CONFIG... [--batch N] [--threads N] [--iters N] [--tokens N] [--json] [--no-sample] [-v]\n"
-               "                       [--device cuda [--precision P] [--gen-steps N] [--plan]]\n"
+               "                       [--profile] [--device cuda [--precision P] [--gen-steps N] [--plan]]\n"
                "\n"
                "Times the training step (forward + v-objective MSE + backward + AdamW; 3 warm-ups, median of\n"
                "--iters, default 10) and sampling (8 v-DDIM steps, CFG 3) of each model config at batch 4,\n"
@@ -110,7 +137,10 @@ int cmd_bench(int argc, char **argv) {
                "           --precision says otherwise; no EMA, CUDA graphs once shapes repeat) timed as whole steps,\n"
                "           tokens/s and MFU against the card's dense bf16 peak, then a generation of --gen-steps\n"
                "           (default 100) dpmpp-3m-sde steps with CFG 7 at batch 1\n"
-               "  --plan   print parameters and the planned activation arena only\n");
+               "  --plan   print parameters and the planned activation arena only\n"
+               "  --profile  after timing, one more training step op by op: the time of each op name, forward\n"
+               "           and backward, largest first (on a GPU from events on the stream; that step runs\n"
+               "           without CUDA graphs)\n");
         return 0;
     }
     ds_bench_opts o = {0};
@@ -140,6 +170,8 @@ int cmd_bench(int argc, char **argv) {
             json = true;
         } else if (cli_flag(argv[i], "--no-sample")) {
             o.skip_sample = true;
+        } else if (cli_flag(argv[i], "--profile")) {
+            o.profile = true;
         } else if (cli_flag(argv[i], "-v")) {
             verbose = true;
         } else if (argv[i][0] == '-') {
@@ -194,6 +226,7 @@ int cmd_bench(int argc, char **argv) {
                 printf(", \"reference_train_step_ms\": %.1f, \"reference_sample_ms\": %.1f, \"train_speedup\": %.3f, "
                        "\"sample_speedup\": %.3f",
                        ref_t, ref_s, ref_t / r.train_step_ms, r.sample_ms > 0 ? ref_s / r.sample_ms : 0.0);
+            if (o.profile) print_profile(&r, true);
             printf("}\n");
         } else {
             char vt[32] = "-", vs[32] = "-";
@@ -204,6 +237,7 @@ int cmd_bench(int argc, char **argv) {
             printf("%-16s %8.2fM %8.1f %9s %10.1f %8.1f %9s %10.1f %10.1f\n", name, (double)r.params / 1e6,
                    r.train_step_ms, vt, r.train_gflops_per_s, r.sample_ms, vs, (double)r.arena_bytes / (1 << 20),
                    (double)r.peak_rss_bytes / (1 << 20));
+            if (o.profile) print_profile(&r, false);
         }
         fflush(stdout);
     }

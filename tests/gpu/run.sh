@@ -11,7 +11,8 @@
 #   3. the benchmark: the SAO-size DiT (bench/gpu/sao_dit.json: embed 1536, depth 24, 24 heads,
 #      cond tokens 768 unprojected, 64 channels, 1024 frames) at batch 8 in bf16-mixed: step time,
 #      tokens/s and MFU against the card's dense bf16 peak; then 100 dpmpp-3m-sde steps with
-#      CFG 7 at batch 1; the same again with DS_CUDNN_SDPA=1 and =2;
+#      CFG 7 at batch 1; the same again with DS_CUDNN_SDPA=1 and =2; one step op by op
+#      (bench --profile), to show where the time goes;
 # and prints a short table. Results (logs, the ptxas register/spill report) go to build-gpu/results;
 # when $OUT is set (the device tool) the summary, the console log, the benchmark, the ptxas report
 # and a tarball of everything are copied there. Meant to finish well under 5 minutes on an H100.
@@ -164,6 +165,13 @@ for m in 1 2; do
     note "benchmark (SDPA=$m)" "$([ $NODEV -eq 1 ] && echo skip || { [ $rb -eq 0 ] && echo ok || echo FAIL; })" "$(sed -n 2p "$RES/bench_sdpa$m.txt" | awk '{print $5" ms/step, "$6" tokens/s, "$7" TFLOP/s, MFU "$8", gen "$9" ms"}')"
 done
 
+stage "profile: one SAO-size training step op by op (eager, events on the stream)"
+"$DS" bench bench/gpu/sao_dit.json --device cuda --precision bf16-mixed --batch 8 --iters 3 --no-sample --profile \
+    2>"$RES/profile_progress.txt" | tee "$RES/profile.txt"
+rb=${PIPESTATUS[0]}
+note profile "$([ $NODEV -eq 1 ] && echo skip || { [ $rb -eq 0 ] && echo ok || echo FAIL; })" \
+    "largest: $(sed -n 6,8p "$RES/profile.txt" | awk '{printf "%s %s; ", substr($0, 5, 24), $NF}')"
+
 stage "summary"
 {
     printf "%-28s %-5s %s\n" check result detail
@@ -171,6 +179,6 @@ stage "summary"
     echo "total $(( $(date +%s) - T0 )) s; results in $RES"
 } | tee "$RES/summary.txt"
 if [ -n "${OUT:-}" ]; then
-    cp "$RES/summary.txt" "$RES/run.log" "$RES/bench.txt" "$RES/bench_sdpa1.txt" "$RES/bench_sdpa2.txt" "$RES/ptxas.txt" "$RES/fixtures.txt" "$OUT/" 2>/dev/null
+    cp "$RES/summary.txt" "$RES/run.log" "$RES/bench.txt" "$RES/bench_sdpa1.txt" "$RES/bench_sdpa2.txt" "$RES/profile.txt" "$RES/ptxas.txt" "$RES/fixtures.txt" "$OUT/" 2>/dev/null
     tar czf "$OUT/results.tar.gz" -C "$ROOT/build-gpu" results
 fi

@@ -31,7 +31,17 @@ typedef struct ds_bench_opts {
     float gen_cfg;
     int gen_batch;
     bool plan_only;        /* report sizes (parameters, planned arena) without timing */
+    bool profile;          /* after timing, one more training step op by op (a device runs it eagerly) */
 } ds_bench_opts;
+
+/* Time of one op name in a profiled training step: forward (after the op's forward was
+ * issued) and backward, with the calls; see `diffstudio bench --profile`. */
+#define DS_BENCH_PROFILE_ROWS 48
+typedef struct ds_bench_op_time {
+    char name[48];
+    double fwd_ms, bwd_ms;
+    int fwd_calls, bwd_calls;
+} ds_bench_op_time;
 
 typedef struct ds_bench_result {
     double train_step_ms, train_step_min_ms, train_step_max_ms;
@@ -59,6 +69,10 @@ typedef struct ds_bench_result {
     int64_t device_bytes;     /* device memory held by the run, by role summed */
     int64_t graph_captures, graph_replays;
     char graphs_off[160];
+    /* --profile: the profiled step's time and its largest op names */
+    double profile_ms;
+    int n_profile, n_profile_names;
+    ds_bench_op_time profile[DS_BENCH_PROFILE_ROWS];
 } ds_bench_result;
 
 ds_status ds_bench_run(const ds_model_config *cfg, const ds_bench_opts *opts, ds_bench_result *r, ds_err *err);

@@ -13,12 +13,27 @@
 #include <time.h>
 
 #include "core/pool.h"
+#include "device/prof.h"
 #include "diffusion/render.h"
 #include "models/model.h"
 #include "ops/ops.h"
 #include "train/objective.h"
 #include "train/optim.h"
 #include "bench/bench_impl.h"
+
+void bench_profile_collect(ds_bench_result *r) {
+    ds_prof_row rows[256];
+    int n = ds_prof_rows(rows, 256);
+    r->profile_ms = ds_prof_total_ms();
+    r->n_profile_names = n;
+    r->n_profile = n < DS_BENCH_PROFILE_ROWS ? n : DS_BENCH_PROFILE_ROWS;
+    for (int i = 0; i < r->n_profile; i++) {
+        ds_bench_op_time *o = &r->profile[i];
+        snprintf(o->name, sizeof o->name, "%s", rows[i].name);
+        o->fwd_ms = rows[i].fwd_ms, o->bwd_ms = rows[i].bwd_ms;
+        o->fwd_calls = rows[i].fwd_calls, o->bwd_calls = rows[i].bwd_calls;
+    }
+}
 
 double bench_now_ms(void) {
     struct timespec ts;
@@ -186,6 +201,25 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
     r->train_step_min_ms = times[0];
     r->train_step_max_ms = times[o.iters - 1];
     r->train_gflops_per_s = 3.0 * r->forward_gflop / (r->train_step_ms / 1e3);
+
+    if (o.profile && (s = ds_prof_begin(NULL, err)) == DS_OK) { /* the same step once more, op by op */
+        ds_params_zero_grad(p);
+        ds_cond_tensors ct = wrap_cond(&c, &bc, B, T);
+        ds_tensor *x = ds_wrap(&c, xt, 3, (int64_t[]){B, C, T}, false);
+        ds_prof_mark("inputs", false);
+        ds_tensor *out = ds_model_forward(m, &c, x, ds_wrap(&c, t, 1, (int64_t[]){B}, false), &ct, NULL);
+        ds_tensor *loss = ds_mse(&c, out, ds_wrap(&c, target, 3, (int64_t[]){B, C, T}, false), NULL);
+        ds_backward(&c, loss, NULL);
+        ds_optim_step(&opt, p->data + p->range_begin[DS_PG_BACKBONE], p->grad + p->range_begin[DS_PG_BACKBONE]);
+        ds_prof_mark("AdamW", false);
+        ds_ctx_reset(&c);
+        if ((s = ds_prof_end(err)) == DS_OK) bench_profile_collect(r);
+    }
+    if (s != DS_OK) {
+        ds_ctx_free(&c);
+        ds_optim_free(&opt);
+        goto done;
+    }
 
     if (!o.skip_sample) {
         /* SAT's demo sampler: v-DDIM, eta 0, through the sampler module (batched CFG inside

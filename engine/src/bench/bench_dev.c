@@ -19,6 +19,7 @@
 
 #include "bench/bench_impl.h"
 #include "device/device.h"
+#include "device/prof.h"
 #include "diffusion/render.h"
 #include "models/model.h"
 #include "ops/ops.h"
@@ -203,6 +204,17 @@ ds_status ds_bench_device(const ds_model_config *cfg_in, const ds_bench_opts *op
     r->tokens_per_s = (double)r->tokens_per_step / (r->train_step_ms / 1e3);
     ds_trainer_graph_stats(&tr, &r->graph_captures, &r->graph_replays, &(int64_t){0}, r->graphs_off,
                            sizeof r->graphs_off);
+    if (o.profile) { /* one more step, eagerly, op by op (events on the stream) */
+        ds_step_stats st;
+        if ((s = ds_prof_begin(d, err)) == DS_OK) {
+            s = ds_trainer_submit(&tr, &batch, &ov, err);
+            if (s == DS_OK) s = ds_trainer_collect(&tr, &st, err);
+            ds_status e = ds_prof_end(s == DS_OK ? err : NULL);
+            if (s == DS_OK) s = e;
+        }
+        if (s != DS_OK) goto out;
+        bench_profile_collect(r);
+    }
     for (int k = 0; k < DS_ROLE_COUNT; k++) r->device_bytes += (int64_t)d->bytes_by_role[k];
     if (!o.skip_sample) {
         /* The generation runs on the same device with the trained weights, after the trainer

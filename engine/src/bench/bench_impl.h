@@ -16,6 +16,8 @@ int bench_cmp_double(const void *a, const void *b); /* qsort ascending */
 void bench_say(const ds_bench_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void make_cond(const ds_model_config *cfg, int B, int64_t T, int tokens, ds_rng *r, bench_cond *bc);
 void free_cond(bench_cond *bc);
+/* After a profiled step (ds_prof_end): its rows into r. */
+void bench_profile_collect(ds_bench_result *r);
 ds_status ds_bench_device(const ds_model_config *cfg, const ds_bench_opts *o, ds_bench_result *r, ds_err *err);
 
 #endif

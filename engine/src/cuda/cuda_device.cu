@@ -165,10 +165,44 @@ static void m_graph_drop(ds_device *d, int slot) {
     c->graphs[slot] = NULL;
 }
 
+static bool m_prof_init(ds_device *d, int cap) {
+    ds_cuda *c = cu(d);
+    if (d->status != DS_OK) return false;
+    if (!(c->prof = (cudaEvent_t *)calloc((size_t)cap, sizeof *c->prof))) {
+        ds_device_fail(d, DS_ERR_NOMEM, "profile: out of memory for %d events", cap);
+        return false;
+    }
+    c->prof_n = cap;
+    for (int i = 0; i < cap; i++)
+        if (!CU_CHECK(d, "profile", cudaEventCreate(&c->prof[i]))) return false;
+    return true;
+}
+
+static void m_prof_record(ds_device *d, int i) {
+    CU_ENTER(d);
+    CU_CHECK(d, "profile", cudaEventRecord(cu(d)->prof[i], cu_stream(d)));
+}
+
+static double m_prof_elapsed(ds_device *d, int a, int b) {
+    float ms = 0.0f;
+    if (d->status != DS_OK || !CU_CHECK(d, "profile", cudaEventElapsedTime(&ms, cu(d)->prof[a], cu(d)->prof[b])))
+        return 0.0;
+    return ms;
+}
+
+static void m_prof_free(ds_device *d) {
+    ds_cuda *c = cu(d);
+    for (int i = 0; i < c->prof_n; i++)
+        if (c->prof[i]) cudaEventDestroy(c->prof[i]);
+    free(c->prof);
+    c->prof = NULL;
+    c->prof_n = 0;
+}
+
 static const ds_dev_mem g_cuda_mem = {
     "cuda",   m_alloc,        m_free,          m_host_alloc,    m_host_free,   m_upload,       m_download,
     m_copy,   m_zero,         m_sync,          m_event_record,  m_event_sync,  m_capture_begin, m_capture_end,
-    m_graph_launch, m_graph_drop,
+    m_graph_launch, m_graph_drop, m_prof_init, m_prof_record, m_prof_elapsed, m_prof_free,
 };
 
 static ds_dev_ops g_cuda_ops;
@@ -292,6 +326,7 @@ extern "C" void ds_cuda_close(ds_device *d) {
     cu_sdpa_release(c);
     if (c->dnn) cudnnDestroy(c->dnn);
 #endif
+    if (c->prof) m_prof_free(d);
     for (int i = 0; i < DS_DEV_EVENTS; i++)
         if (c->events[i]) cudaEventDestroy(c->events[i]);
     if (c->stream) cudaStreamDestroy(c->stream);

@@ -69,6 +69,8 @@ struct ds_cuda {
 #endif
     struct cu_sdpa_cache *sdpa; // cudnn_sdpa.cu's plans, created on first use
     int64_t sdpa_calls[2];      // fused attention calls queued, forward and backward (tests read them)
+    cudaEvent_t *prof;          // profiling marks (device/prof.h), while a profile runs
+    int prof_n;
 };
 
 static inline ds_cuda *cu(ds_device *d) { return (ds_cuda *)d->impl; }

@@ -106,6 +106,13 @@ typedef struct ds_dev_mem {
     bool (*capture_end)(ds_device *d, int slot);
     void (*graph_launch)(ds_device *d, int slot);
     void (*graph_drop)(ds_device *d, int slot);
+    /* Profiling marks (device/prof.h): `cap` timing events; record event i on the stream;
+     * milliseconds from event a to event b once the stream has passed both; free them. NULL
+     * where ops are synchronous with the host (the profiler reads the clock instead). */
+    bool (*prof_init)(ds_device *d, int cap);
+    void (*prof_record)(ds_device *d, int i);
+    double (*prof_elapsed)(ds_device *d, int a, int b);
+    void (*prof_free)(ds_device *d);
 } ds_dev_mem;
 
 #define DS_DEV_EVENTS 8

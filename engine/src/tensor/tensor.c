@@ -6,6 +6,7 @@
 
 #include "core/assert.h"
 #include "device/device.h"
+#include "device/prof.h"
 
 void ds_ctx_init(ds_ctx *c) {
     memset(c, 0, sizeof *c);
@@ -277,6 +278,7 @@ float *ds_grad(ds_ctx *c, ds_tensor *t) {
 
 ds_rec *ds_record(ds_ctx *c, const char *op, ds_backward_fn bw, ds_tensor *out, int n,
                   ds_tensor *const *in) {
+    if (!c->dry) ds_prof_mark(op, false); /* every op calls this once its forward is issued */
     if (!c->grad) return NULL;
     bool any = false;
     for (int k = 0; k < n; k++)
@@ -325,6 +327,7 @@ void ds_backward(ds_ctx *c, ds_tensor *out, const float *dout) {
         int64_t n = ds_numel(out);
         for (int64_t i = 0; i < n; i++) g[i] += dout ? dout[i] : 1.0f;
     }
+    if (!c->dry) ds_prof_mark("loss gradient seed", true);
     for (ds_rec *r = c->tape; r; r = r->prev) {
         /* Skip records whose output received no gradient (a branch not used by `out`). */
         ds_tensor *o = r->out;
@@ -332,7 +335,10 @@ void ds_backward(ds_ctx *c, ds_tensor *out, const float *dout) {
         if (!o->grad) ds_grad(c, o);
         for (int k = 0; k < DS_REC_MAX_IN; k++)
             if (r->in[k] && r->in[k]->requires_grad) ds_grad(c, r->in[k]);
-        if (!c->dry) r->backward(r);
+        if (!c->dry) {
+            r->backward(r);
+            ds_prof_mark(r->op, true);
+        }
         /* The output's gradient is complete and now consumed: recycle it (devices). Leaves
          * (inputs, parameters) have no record, so their gradients stay for the caller. */
         if (c->dev && o != out) grad_release(c, o);

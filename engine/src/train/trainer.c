@@ -6,6 +6,7 @@
 
 #include "core/assert.h"
 #include "device/device.h"
+#include "device/prof.h"
 #include "diffusion/schedule.h"
 #include "models/pretransform.h"
 #include "ops/ops.h"
@@ -170,6 +171,7 @@ ds_status ds_trainer_micro_step(ds_trainer *tr, const ds_batch *b, int micro, co
     ds_call_opts o = ds_call_opts_default();
     o.cfg_dropout_prob = ov && ov->no_dropout ? 0.0f : (float)tc->cfg_dropout_prob;
     o.rng = &rd;
+    if (!c->dry) ds_prof_mark("inputs: noise, timesteps, conditioning", false);
     ds_tensor *out = ds_model_forward(m, c, xt, tt, &cond, &o);
     ds_tensor *loss = ds_mse(c, out, target, mask);
     if (loss_t) *loss_t = loss;
@@ -265,6 +267,7 @@ ds_status ds_trainer_step(ds_trainer *tr, const ds_batch *batches, const ds_step
     if (tr->use_ema) st->ema_decay = ds_ema_update(&tr->ema, w);
     if (tr->clip > 0) ds_clip_grad_norm(g, n, st->grad_norm, tr->clip);
     ds_optim_step(&tr->opt, w, g);
+    ds_prof_mark("grad norm, clipping, AdamW, EMA", false);
     tr->global_step++;
     return DS_OK;
 }

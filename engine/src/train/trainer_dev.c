@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "device/device.h"
+#include "device/prof.h"
 #include "device/scaler.h"
 #include "train/step_graph.h"
 #include "train/trainer_impl.h"
@@ -258,7 +259,11 @@ static ds_status run_step(ds_trainer *tr, const ds_batch *batches, const ds_step
                 dv->st->loss += loss->data[0];
         }
     }
-    if (s == DS_OK && !replay) issue_update(tr);
+    if (s == DS_OK && !replay) {
+        ds_prof_mark("loss readout", false);
+        issue_update(tr);
+        ds_prof_mark("grad norm, clipping, AdamW, EMA", false);
+    }
     c->replay = false;
     c->dry = false;
     c->arena.counting = false;
@@ -307,7 +312,7 @@ static ds_status submit_dev(ds_trainer *tr, const ds_batch *batches, const ds_st
     ds_graph_action act = DS_GRAPH_EAGER;
     uint64_t sig = 0;
     int half = c->stage_i;
-    if (dv->graphs.enabled) {
+    if (dv->graphs.enabled && !ds_prof_active()) { /* a profiled step runs eagerly: its marks are events */
         ds_sobol sob = tr->sobol;
         if ((s = run_step(tr, batches, ov, true, err)) != DS_OK) {
             rewind_step(c);
