@@ -113,6 +113,15 @@ static void test_tb(void) {
     CHECK(ds_tb_open(&tb, g_root, &err) == DS_OK);
     CHECK(ds_tb_scalar(&tb, "train/loss", 7, 1000.0, 0.25f) == DS_OK);
     CHECK(ds_tb_scalar(&tb, "train/lr", 8, 1001.0, 1e-4f) == DS_OK);
+    CHECK(ds_tb_flush(&tb, &err) == DS_OK);
+    /* a full disk in the middle of a step's records: they are lost whole, the file stays
+     * readable, and the next step's records follow on a record boundary */
+    CHECK(ds_tb_scalar(&tb, "train/dropped", 9, 1002.0, 5.0f) == DS_OK);
+    ds_fileio_fail_after(10);
+    CHECKF(ds_tb_flush(&tb, &err) == DS_ERR_IO && strstr(err.msg, "No space left"), "%s", err.msg);
+    ds_fileio_fail_after(-1);
+    CHECK(ds_tb_scalar(&tb, "train/grad_norm", 10, 1003.0, 2.0f) == DS_OK);
+    CHECK(ds_tb_flush(&tb, &err) == DS_OK);
     char path[4096];
     snprintf(path, sizeof path, "%s", tb.path);
     ds_tb_close(&tb);
@@ -160,6 +169,7 @@ static void test_tb(void) {
                     memcpy(&v, q, 4);
                     if (scalars == 0) CHECKF(!strcmp(tag, "train/loss") && v == 0.25f, "%s %g", tag, v);
                     if (scalars == 1) CHECKF(!strcmp(tag, "train/lr") && v == 1e-4f, "%s %g", tag, v);
+                    if (scalars == 2) CHECKF(!strcmp(tag, "train/grad_norm") && v == 2.0f, "%s %g", tag, v);
                     scalars++;
                 }
                 p += l;
@@ -169,7 +179,7 @@ static void test_tb(void) {
         }
         off += 12 + (size_t)len + 4;
     }
-    CHECK(records == 3 && scalars == 2 && off == n);
+    CHECKF(records == 4 && scalars == 3 && off == n, "%d records, %d scalars, %zu of %zu bytes", records, scalars, off, n);
 }
 
 int main(void) {

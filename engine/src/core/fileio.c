@@ -14,6 +14,43 @@ static atomic_llong g_fail_budget = -1;
 
 void ds_fileio_fail_after(int64_t bytes) { atomic_store(&g_fail_budget, bytes); }
 
+ds_status ds_append_all(FILE *f, const char *path, const void *buf, size_t n, ds_err *err) {
+    fflush(f); /* callers write only through here; nothing should be buffered */
+    int fd = fileno(f);
+    off_t start = lseek(fd, 0, SEEK_END);
+    if (start < 0) return ds_err_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+    const char *p = buf;
+    size_t done = 0;
+    int e = 0;
+    while (n > 0) {
+        size_t chunk = n;
+        long long budget = atomic_load(&g_fail_budget);
+        int inject = 0;
+        if (budget >= 0) {
+            if ((long long)chunk > budget) {
+                chunk = (size_t)budget;
+                inject = 1;
+            }
+            atomic_fetch_sub(&g_fail_budget, (long long)chunk);
+        }
+        ssize_t w = chunk ? write(fd, p, chunk) : 0;
+        if (w < 0 && errno == EINTR) continue;
+        if (w > 0) done += (size_t)w;
+        if (w < 0 || (inject && (size_t)w == chunk)) {
+            e = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (!e) return DS_OK;
+    /* cut back what went out, so the next record starts on a record boundary */
+    if (done > 0 && ftruncate(fd, start) != 0)
+        return ds_err_set(err, DS_ERR_IO, "%s: write failed: %s (and the partial record could not be removed: %s)",
+                          path, strerror(e), strerror(errno));
+    return ds_err_set(err, DS_ERR_IO, "%s: write failed: %s", path, strerror(e));
+}
+
 static void dir_of(const char *path, char *dir, size_t n) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", path);

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "engine/status.h"
 
@@ -33,6 +34,11 @@ ds_status ds_write_file_atomic(const char *path, const void *buf, size_t n, ds_e
 /* Fault injection for tests: the process-wide budget of bytes that may still be written
  * before writes fail with ENOSPC. Negative: no limit (the default). */
 void ds_fileio_fail_after(int64_t bytes);
+
+/* Appends buf to the stream f (opened for appending) whole or not at all: on a failed write
+ * (disk full, I/O error) the file is cut back to its previous length, so a log of records
+ * never holds half a record. DS_ERR_IO with the reason in err. */
+ds_status ds_append_all(FILE *f, const char *path, const void *buf, size_t n, ds_err *err);
 
 /* mkdir -p. */
 ds_status ds_mkdirs(const char *path, ds_err *err);

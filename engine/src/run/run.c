@@ -35,6 +35,7 @@ typedef struct run {
     ds_batch_source src;
     bool src_ok;
     FILE *log, *metrics;
+    bool metrics_failing, tb_failing; /* their last write failed (warned once) */
     ds_tb tb;
     char dir[DS_PATH_LEN], ckpt_dir[DS_PATH_LEN + 16], demo_dir[DS_PATH_LEN + 16];
     double t_start, elapsed_base;
@@ -167,6 +168,16 @@ static ds_status copy_batch(ds_batch *dst, const ds_batch *src) {
     return DS_OK;
 }
 
+/* A metrics or events file that cannot be written (a full disk) costs its records, not the
+ * run: say so once when it starts failing and once when it writes again. */
+static void output_status(run *r, bool *failing, ds_status s, const ds_err *e) {
+    if (s != DS_OK && !*failing)
+        rlog(r, DS_LOG_WARN, "%s; training goes on, these records are lost until writing works again", e->msg);
+    else if (s == DS_OK && *failing)
+        rlog(r, DS_LOG_INFO, "metrics are being written again");
+    *failing = s != DS_OK;
+}
+
 static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_s) {
     ds_metric_point p;
     memset(&p, 0, sizeof p);
@@ -178,23 +189,30 @@ static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_
     for (int k = 0; k < DS_LOSS_BUCKETS_MAX; k++) p.bucket_loss[k] = s->bucket_count[k] ? (float)s->bucket_loss[k] : NAN;
     ds_worker_add_metric(r->w, &p);
     if (r->metrics) {
-        fprintf(r->metrics,
-                "{\"step\": %lld, \"loss\": %.9g, \"loss_smoothed\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
-                "\"std_data\": %.9g, \"time\": %.3f, \"it_per_s\": %.4f",
-                (long long)p.step, s->loss, r->st.loss_smoothed, s->lr, s->grad_norm, s->std_data, t, r->st.it_per_s);
-        if (demo_s > 0) fprintf(r->metrics, ", \"demo_seconds\": %.3f", demo_s); /* training waited this long */
+        char line[2048];
+        int n = snprintf(line, sizeof line,
+                         "{\"step\": %lld, \"loss\": %.9g, \"loss_smoothed\": %.9g, \"lr\": %.9g, \"grad_norm\": %.9g, "
+                         "\"std_data\": %.9g, \"time\": %.3f, \"it_per_s\": %.4f",
+                         (long long)p.step, s->loss, r->st.loss_smoothed, s->lr, s->grad_norm, s->std_data, t,
+                         r->st.it_per_s);
+        if (demo_s > 0) /* training waited this long */
+            n += snprintf(line + n, sizeof line - (size_t)n, ", \"demo_seconds\": %.3f", demo_s);
         if (r->m->cfg.training.log_loss_info) {
-            fprintf(r->metrics, ", \"loss_buckets\": {");
+            n += snprintf(line + n, sizeof line - (size_t)n, ", \"loss_buckets\": {");
             bool first = true;
             for (int k = 0; k < DS_LOSS_BUCKETS_MAX; k++)
                 if (s->bucket_count[k]) {
-                    fprintf(r->metrics, "%s\"%.1f\": %.9g", first ? "" : ", ", k / 10.0, s->bucket_loss[k]);
+                    n += snprintf(line + n, sizeof line - (size_t)n, "%s\"%.1f\": %.9g", first ? "" : ", ", k / 10.0,
+                                  s->bucket_loss[k]);
                     first = false;
                 }
-            fprintf(r->metrics, "}");
+            n += snprintf(line + n, sizeof line - (size_t)n, "}");
         }
-        fprintf(r->metrics, "}\n");
-        fflush(r->metrics);
+        n += snprintf(line + n, sizeof line - (size_t)n, "}\n");
+        ds_err e = {0};
+        char path[DS_PATH_LEN + 16];
+        snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
+        output_status(r, &r->metrics_failing, ds_append_all(r->metrics, path, line, (size_t)n, &e), &e);
     }
     if (r->tb.f) {
         double wall = (double)time(NULL);
@@ -209,7 +227,8 @@ static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_
                 snprintf(tag, sizeof tag, "model/loss_all_%.1f", k / 10.0);
                 ds_tb_scalar(&r->tb, tag, p.step, wall, (float)s->bucket_loss[k]);
             }
-        ds_tb_flush(&r->tb);
+        ds_err e = {0};
+        output_status(r, &r->tb_failing, ds_tb_flush(&r->tb, &e), &e);
     }
 }
 

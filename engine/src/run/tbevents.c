@@ -1,8 +1,11 @@
 #include "run/tbevents.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/fileio.h"
 
 uint32_t ds_crc32c(const void *data, size_t n) {
     static uint32_t table[256];
@@ -56,13 +59,28 @@ static void put_fixed(pb *p, int field, int wire, const void *d, size_t n) {
     }
 }
 
+static ds_status queue(ds_tb *tb, const void *p, size_t n) {
+    if (tb->npend + n > tb->cap) {
+        size_t cap = tb->cap ? tb->cap * 2 : 4096;
+        while (cap < tb->npend + n) cap *= 2;
+        unsigned char *g = realloc(tb->pend, cap);
+        if (!g) return DS_ERR_NOMEM;
+        tb->pend = g;
+        tb->cap = cap;
+    }
+    memcpy(tb->pend + tb->npend, p, n);
+    tb->npend += n;
+    return DS_OK;
+}
+
 static ds_status write_record(ds_tb *tb, const void *data, size_t n) {
     uint64_t len = n;
     uint32_t lc = ds_tb_masked_crc(&len, 8), dc = ds_tb_masked_crc(data, n);
-    if (fwrite(&len, 8, 1, tb->f) != 1 || fwrite(&lc, 4, 1, tb->f) != 1 || fwrite(data, 1, n, tb->f) != n ||
-        fwrite(&dc, 4, 1, tb->f) != 1)
-        return DS_ERR_IO;
-    return DS_OK;
+    ds_status s = queue(tb, &len, 8);
+    if (s == DS_OK) s = queue(tb, &lc, 4);
+    if (s == DS_OK) s = queue(tb, data, n);
+    if (s == DS_OK) s = queue(tb, &dc, 4);
+    return s;
 }
 
 static void event_head(pb *e, double wall, int64_t step) {
@@ -79,9 +97,8 @@ ds_status ds_tb_open(ds_tb *tb, const char *dir, ds_err *err) {
     pb e = {{0}, 0};
     event_head(&e, (double)time(NULL), 0);
     put_bytes(&e, 3, "brain.Event:2", 13);
-    if (write_record(tb, e.b, e.n) != DS_OK) return ds_err_set(err, DS_ERR_IO, "%s: write failed", tb->path);
-    fflush(tb->f);
-    return DS_OK;
+    if (write_record(tb, e.b, e.n) != DS_OK) return ds_err_set(err, DS_ERR_NOMEM, "%s: out of memory", tb->path);
+    return ds_tb_flush(tb, err);
 }
 
 ds_status ds_tb_scalar(ds_tb *tb, const char *tag, int64_t step, double wall, float value) {
@@ -95,11 +112,18 @@ ds_status ds_tb_scalar(ds_tb *tb, const char *tag, int64_t step, double wall, fl
     return write_record(tb, e.b, e.n);
 }
 
-void ds_tb_flush(ds_tb *tb) {
-    if (tb->f) fflush(tb->f);
+ds_status ds_tb_flush(ds_tb *tb, ds_err *err) {
+    if (!tb->f || !tb->npend) return DS_OK;
+    ds_status s = ds_append_all(tb->f, tb->path, tb->pend, tb->npend, err);
+    tb->npend = 0;
+    return s;
 }
 
 void ds_tb_close(ds_tb *tb) {
+    if (tb->npend) ds_tb_flush(tb, NULL);
     if (tb->f) fclose(tb->f);
     tb->f = NULL;
+    free(tb->pend);
+    tb->pend = NULL;
+    tb->npend = tb->cap = 0;
 }

@@ -14,12 +14,16 @@
 typedef struct ds_tb {
     FILE *f;
     char path[4096];
+    unsigned char *pend; /* records of the current step, written by ds_tb_flush */
+    size_t npend, cap;
 } ds_tb;
 
 /* Creates dir/events.out.tfevents.<time>.diffstudio and writes the version record. */
 ds_status ds_tb_open(ds_tb *tb, const char *dir, ds_err *err);
+/* Queues a scalar; ds_tb_flush appends the queued records whole or not at all (a full disk
+ * drops them and leaves the file readable). */
 ds_status ds_tb_scalar(ds_tb *tb, const char *tag, int64_t step, double wall_time, float value);
-void ds_tb_flush(ds_tb *tb);
+ds_status ds_tb_flush(ds_tb *tb, ds_err *err);
 void ds_tb_close(ds_tb *tb);
 
 uint32_t ds_crc32c(const void *data, size_t n);
