@@ -20,7 +20,7 @@ typedef struct data_src {
     audio_loader_config lc;
 } data_src;
 
-static ui_run_io_opts g_opts = {2, 0};
+static ui_run_io_opts g_opts = {0, -1};
 
 static ds_status from_audio(int st, const audio_err *e, ds_err *err) {
     return ds_err_set(err, st == AUDIO_ERR_IO ? DS_ERR_IO : DS_ERR_FORMAT, "%s", e->msg);
@@ -128,7 +128,7 @@ static ds_status open_data(void *user, const char *dataset, int rate, int channe
     cfg.sample_size = frames;
     cfg.channels = channels;
     cfg.seed = seed;
-    if (o && o->cache_bytes > 0) cfg.cache_bytes = (size_t)o->cache_bytes;
+    if (o && o->cache_bytes >= 0) cfg.cache_bytes = (size_t)o->cache_bytes;
     if ((s = audio_dataset_open(&cfg, &d->ds, &e)) != AUDIO_OK) {
         if (d->have_sat) audio_sat_dataset_free(&d->sat);
         free(d);

@@ -6,8 +6,8 @@
 #include "engine/worker.h"
 
 typedef struct ui_run_io_opts {
-    int workers;        /* decode threads (default 2) */
-    int64_t cache_bytes; /* decoded-audio cache (0: the audio default) */
+    int workers;         /* decode threads (0: the loader's default) */
+    int64_t cache_bytes; /* decoded-audio cache budget (0: no cache, each crop read alone; < 0: audio's default) */
 } ui_run_io_opts;
 
 /* io.user points at a static copy of opts: one configuration per process. */

@@ -50,7 +50,7 @@ ds_status ui_run_spec_build(const ds_studio_config *sc, const char *model_path, 
     snprintf(spec->model_json_path, sizeof spec->model_json_path, "%s", mp);
     snprintf(spec->dataset, sizeof spec->dataset, "%s", sc->dataset_config);
     spec->max_steps = sc->max_steps;
-    ui_run_io_opts io = {sc->num_workers > 0 ? sc->num_workers : 2, sc->cache_bytes};
+    ui_run_io_opts io = {sc->num_workers, sc->cache_bytes};
     spec->io = ui_run_io(&io);
     return DS_OK;
 }

@@ -134,6 +134,48 @@ static audio_status load_whole(audio_dataset *ds, const ds_file *f, audio_clip *
     return st;
 }
 
+/* Frames [offset, offset + n) of file f at the dataset rate without resampling all of it:
+ * the source window read starts on a frame whose position at the dataset rate is a whole
+ * frame (a multiple of rate / gcd), and reaches past both ends by more than the sinc filter
+ * (libsamplerate's longest, SINC_BEST, spans about 143 zero crossings each way), so the
+ * converter sees exactly the samples the whole file's resampling sees around these frames:
+ * the result is the same, bit for bit (tests/audio). `out` holds min(n, L − offset) frames. */
+static audio_status load_window(audio_dataset *ds, const ds_file *f, int64_t offset, int64_t n, audio_clip *out,
+                                atomic_int *cancel, audio_err *err) {
+    double t0 = now_s();
+    int64_t from = f->rate, to = ds->cfg.sample_rate, a = from, b = to;
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    int64_t q = from / a, p = to / a; /* output frame k sits at source position k·q/p */
+    double ratio = (double)to / (double)from;
+    int64_t margin = (int64_t)ceil(160.0 / (ratio < 1.0 ? ratio : 1.0)) + 16;
+    int64_t s0 = offset * q / p - margin;
+    s0 = s0 < 0 ? 0 : s0 / q * q;
+    int64_t s1 = ((offset + n) * q + p - 1) / p + margin;
+    if (s1 > f->frames) s1 = f->frames;
+    audio_clip raw, rs;
+    audio_status st = audio_file_read_range(f->path, s0, s1 - s0, &raw, err);
+    if (st != AUDIO_OK) return st;
+    st = audio_resample_cancellable(&raw, (int)to, ds->cfg.resample_quality, &rs, cancel, err);
+    audio_clip_free(&raw);
+    if (st != AUDIO_OK) {
+        audio_err_prefix(err, "%s", f->path);
+        return st;
+    }
+    int64_t k0 = offset - s0 / q * p, m = rs.frames - k0 < n ? rs.frames - k0 : n;
+    if (m < 0) m = 0;
+    st = audio_clip_alloc(out, rs.channels, m, (int)to, err);
+    for (int c = 0; c < rs.channels && st == AUDIO_OK; c++)
+        memcpy(audio_clip_channel(out, c), audio_clip_channel(&rs, c) + k0, (size_t)m * sizeof(float));
+    audio_clip_free(&rs);
+    atomic_fetch_add_explicit(&ds->st_decodes, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ds->st_decode_ns, (long long)((now_s() - t0) * 1e9), memory_order_relaxed);
+    return st;
+}
+
 /* ---- the item --------------------------------------------------------------------------------- */
 
 static void set_num(audio_meta_kv *kv, const char *key, double v, char *text) {
@@ -201,8 +243,9 @@ audio_status ds_build_item(audio_dataset *ds, const item_job *job, atomic_int *c
         uint64_t ka = (uint64_t)attempt;
         int cin = file->channels;
         size_t est = (size_t)file->length * (size_t)(cin > 0 ? cin : 1) * sizeof(float);
-        bool ranged = (cfg->cache_bytes == 0 || est > cfg->cache_bytes) && file->rate == sr &&
-                      audio_file_seek_exact(file->sf_format);
+        /* A file the cache cannot hold is read for this crop only (resampled around it when
+         * its rate differs), instead of being decoded and resampled whole for every item. */
+        bool ranged = (cfg->cache_bytes == 0 || est > cfg->cache_bytes) && audio_file_seek_exact(file->sf_format);
         cache_entry *e = NULL;
         audio_clip part = {0};
         int64_t L;
@@ -231,7 +274,8 @@ audio_status ds_build_item(audio_dataset *ds, const item_job *job, atomic_int *c
             offset = (int64_t)audio_below(audio_key(cfg->seed, P_CROP, job->epoch, job->gpos, ka), (uint64_t)upper + 1);
         if (st == AUDIO_OK && ranged) {
             atomic_fetch_add_explicit(&ds->st_ranged, 1, memory_order_relaxed);
-            st = audio_file_read_range(file->path, offset, n, &part, &ferr);
+            st = file->rate == sr ? audio_file_read_range(file->path, offset, n, &part, &ferr)
+                                  : load_window(ds, file, offset, n, &part, cancel, &ferr);
             if (st == AUDIO_OK) cin = part.channels;
         }
         if (st != AUDIO_OK) {
