@@ -90,6 +90,13 @@ static void close_data(void *user, ds_batch_source *src) {
     if (!d) return;
     audio_batch_free(d->cur);
     audio_loader_destroy(d->loader);
+    /* how the data was read, so a user can tell whether the cache is doing its job */
+    audio_dataset_stats st;
+    audio_dataset_stats_get(d->ds, &st);
+    long long looked = st.cache_hits + st.cache_misses;
+    ds_log(DS_LOG_INFO, "dataset: %lld file(s) decoded whole, %lld crop(s) read alone, cache hits %lld of %lld "
+              "(%.0f%%), %.1f s decoding", (long long)st.decodes, (long long)st.ranged_reads, (long long)st.cache_hits, looked,
+              looked ? 100.0 * (double)st.cache_hits / (double)looked : 0.0, st.decode_seconds);
     audio_dataset_close(d->ds);
     if (d->have_sat) audio_sat_dataset_free(&d->sat);
     free(d->meta);

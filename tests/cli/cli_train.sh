@@ -53,6 +53,12 @@ check "no loadable checkpoint: resume is an error naming the newest and why" \
 check "an unknown precision is an error, also on the CPU" \
     "[ \$? -ne 0 ] && grep -q 'precision \"8\": expected 32, 16-mixed or bf16-mixed' '$T/err14.txt'"
 
+printf '{"model_config": "%s", "dataset_config": "%s", "run_dir": "%s", "batch_size": 2, "max_steps": 2, "cache_mb": 0}\n' \
+    "$HERE/tiny.json" "$T/data" "$T/run7" > "$T/nocache.studio.json"
+"$DS" train "$T/nocache.studio.json" >/dev/null 2>"$T/err15.txt"
+check "cache_mb 0: no file is decoded whole, every crop is read alone" \
+    "[ \$? -eq 0 ] && grep -q 'dataset: 0 file(s) decoded whole, [1-9][0-9]* crop(s) read alone' '$T/err15.txt'"
+
 mkdir -p "$T/nothing"
 echo "just text" > "$T/nothing/readme.txt"
 cp "$T/data/notes.wav" "$T/data/empty.wav" "$T/nothing/"
