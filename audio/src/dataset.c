@@ -118,6 +118,7 @@ audio_status audio_dataset_open(const audio_dataset_config *cfg, audio_dataset *
     }
     for (int64_t i = 0; i < ds->n_files; i++) {
         atomic_init(&ds->files[i].dead, 0);
+        ds->decoded_total += (size_t)ds->files[i].length * (size_t)ds->files[i].channels * sizeof(float);
         if (ds->files[i].meta.n > ds->max_meta) ds->max_meta = ds->files[i].meta.n;
     }
     ds->table = calloc((size_t)ds->n_files, sizeof *ds->table);

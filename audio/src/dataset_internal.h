@@ -53,6 +53,7 @@ struct audio_dataset {
     ds_file *files;            /* usable files only, sorted by (root, path) */
     int64_t n_files, n_skipped, n_rejected;
     int max_meta;              /* most sidecar keys on one file */
+    size_t decoded_total;      /* every file decoded at the dataset rate, bytes */
 
     pthread_mutex_t cache_mu;  /* guards the cache fields and cache_entry.refs/prev/next */
     cache_entry **table;       /* [n_files]: the cached entry of a file or NULL */

@@ -243,9 +243,13 @@ audio_status ds_build_item(audio_dataset *ds, const item_job *job, atomic_int *c
         uint64_t ka = (uint64_t)attempt;
         int cin = file->channels;
         size_t est = (size_t)file->length * (size_t)(cin > 0 ? cin : 1) * sizeof(float);
-        /* A file the cache cannot hold is read for this crop only (resampled around it when
-         * its rate differs), instead of being decoded and resampled whole for every item. */
-        bool ranged = (cfg->cache_bytes == 0 || est > cfg->cache_bytes) && audio_file_seek_exact(file->sf_format);
+        /* Without room for the whole dataset the cache would mostly miss (items come in random
+         * order), and a file larger than it cannot enter it: such crops are read on their own
+         * (resampled around the crop when the rate differs) rather than decoding and
+         * resampling a whole file for each. */
+        bool fits = cfg->cache_always || ds->decoded_total <= cfg->cache_bytes;
+        bool ranged = (cfg->cache_bytes == 0 || est > cfg->cache_bytes || !fits) &&
+                      audio_file_seek_exact(file->sf_format);
         cache_entry *e = NULL;
         audio_clip part = {0};
         int64_t L;

@@ -50,7 +50,10 @@ typedef struct audio_dataset_config {
                              -INFINITY disables the check */
     uint64_t seed;        /* default 42 (SAT's --seed) */
     size_t cache_bytes;   /* LRU budget for decoded, resampled audio; 0: no cache;
-                             default 1 GiB. Longer files are re-read each time. */
+                             default 1 GiB. The cache is used when the whole dataset fits it:
+                             otherwise (random access would mostly miss) and for files larger
+                             than it, each crop is read on its own where the format seeks. */
+    bool cache_always;    /* cache whole files even when the dataset does not fit (tests) */
     audio_resample_quality resample_quality; /* default AUDIO_RESAMPLE_DEFAULT */
     int probe_threads;    /* threads probing files at open; default 4 */
 } audio_dataset_config;
