@@ -26,7 +26,7 @@ ds_screen | grep -Eq "⣿|⡇|⠁|⢸" || ds_fail "no Braille dots in the chart"
 # resize mid-run: small, then large
 tmux -L "$DS_SOCK" resize-window -t s -x 80 -y 24
 ds_wait_line 23 "^ q quit"   # the hint line sits above the status line of the new size
-ds_screen | grep -q "Grad norm" || ds_fail "no status panel at 80x24"
+ds_wait "Grad norm" 10   # the status panel at 80x24 (its frame may land after the hint line)
 ds_screen | grep -q "─ log" || ds_fail "no log pane at 80x24"
 ds_screen | grep -q "loss: raw" || ds_fail "no chart at 80x24"
 tmux -L "$DS_SOCK" resize-window -t s -x 160 -y 50
