@@ -30,7 +30,8 @@ static void make_files(void) {
     }
 }
 
-static audio_dataset *open_set(const char *dir, size_t cache, bool drop_last, uint64_t seed) {
+/* always: cache whole files even when the dataset does not fit (what the cache tests exercise) */
+static audio_dataset *open_set_with(const char *dir, size_t cache, bool drop_last, uint64_t seed, bool always) {
     audio_dataset_root root = {"set", dir};
     audio_dataset_config cfg = audio_dataset_config_default();
     cfg.roots = &root;
@@ -40,6 +41,7 @@ static audio_dataset *open_set(const char *dir, size_t cache, bool drop_last, ui
     cfg.channels = 2;
     cfg.drop_last = drop_last;
     cfg.cache_bytes = cache;
+    cfg.cache_always = always;
     cfg.seed = seed;
     audio_dataset *ds = NULL;
     audio_err e;
@@ -47,23 +49,8 @@ static audio_dataset *open_set(const char *dir, size_t cache, bool drop_last, ui
     return ds;
 }
 
-/* The cache used even though the dataset does not fit it (what the cache tests exercise). */
-static audio_dataset *open_set_always(const char *dir, size_t cache, bool drop_last, uint64_t seed) {
-    audio_dataset_root root = {"set", dir};
-    audio_dataset_config cfg = audio_dataset_config_default();
-    cfg.roots = &root;
-    cfg.n_roots = 1;
-    cfg.sample_rate = SR;
-    cfg.sample_size = T;
-    cfg.channels = 2;
-    cfg.drop_last = drop_last;
-    cfg.cache_bytes = cache;
-    cfg.cache_always = true;
-    cfg.seed = seed;
-    audio_dataset *ds = NULL;
-    audio_err e;
-    if (audio_dataset_open(&cfg, &ds, &e) != AUDIO_OK) fprintf(stderr, "open: %s\n", e.msg);
-    return ds;
+static audio_dataset *open_set(const char *dir, size_t cache, bool drop_last, uint64_t seed) {
+    return open_set_with(dir, cache, drop_last, seed, false);
 }
 
 static bool same_batch(const audio_batch *a, const audio_batch *b) {
@@ -239,7 +226,7 @@ static void test_drop_last_and_shards(void) {
 static void test_many_batches_small_cache(void) {
     /* A cache too small for most files forces evictions and re-decodes while 4 workers
      * race on it; every batch must still equal its synchronous twin. */
-    audio_dataset *ds = open_set_always(root_dir, 40000, true, 11);
+    audio_dataset *ds = open_set_with(root_dir, 40000, true, 11, true);
     audio_dataset *ref = open_set(root_dir, 0, true, 11);
     if (!ds || !ref) return;
     audio_loader *l = start(ds, 4, 4, (audio_position){0, 0});

@@ -176,12 +176,15 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
     if (o.iters > 64) o.iters = 64;
     double times[64];
     int total = o.warmup + o.iters;
-    for (int it = -1; it < total; it++) {
+    /* it -1 plans the arena; with --profile, step `total` runs once more, op by op */
+    for (int it = -1; it < total + (o.profile ? 1 : 0); it++) {
         if (it == -1) ds_ctx_set_dry(&c, true);
+        if (it == total && (s = ds_prof_begin(NULL, err)) != DS_OK) break;
         double t0 = bench_now_ms();
         ds_params_zero_grad(p);
         ds_cond_tensors ct = wrap_cond(&c, &bc, B, T);
         ds_tensor *x = ds_wrap(&c, xt, 3, (int64_t[]){B, C, T}, false);
+        ds_prof_mark("inputs", false);
         ds_tensor *out = ds_model_forward(m, &c, x, ds_wrap(&c, t, 1, (int64_t[]){B}, false), &ct, NULL);
         ds_tensor *loss = ds_mse(&c, out, ds_wrap(&c, target, 3, (int64_t[]){B, C, T}, false), NULL);
         ds_backward(&c, loss, NULL);
@@ -191,7 +194,12 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
             continue;
         }
         ds_optim_step(&opt, p->data + p->range_begin[DS_PG_BACKBONE], p->grad + p->range_begin[DS_PG_BACKBONE]);
+        ds_prof_mark("AdamW", false);
         ds_ctx_reset(&c);
+        if (it == total) {
+            if ((s = ds_prof_end(err)) == DS_OK) bench_profile_collect(r);
+            break;
+        }
         double dt = bench_now_ms() - t0;
         if (it >= o.warmup) times[it - o.warmup] = dt;
         bench_say(&o, "train step %d/%d: %.1f ms%s", it + 1, total, dt, it < o.warmup ? " (warm-up)" : "");
@@ -202,19 +210,6 @@ ds_status ds_bench_run(const ds_model_config *cfg_in, const ds_bench_opts *opts,
     r->train_step_max_ms = times[o.iters - 1];
     r->train_gflops_per_s = 3.0 * r->forward_gflop / (r->train_step_ms / 1e3);
 
-    if (o.profile && (s = ds_prof_begin(NULL, err)) == DS_OK) { /* the same step once more, op by op */
-        ds_params_zero_grad(p);
-        ds_cond_tensors ct = wrap_cond(&c, &bc, B, T);
-        ds_tensor *x = ds_wrap(&c, xt, 3, (int64_t[]){B, C, T}, false);
-        ds_prof_mark("inputs", false);
-        ds_tensor *out = ds_model_forward(m, &c, x, ds_wrap(&c, t, 1, (int64_t[]){B}, false), &ct, NULL);
-        ds_tensor *loss = ds_mse(&c, out, ds_wrap(&c, target, 3, (int64_t[]){B, C, T}, false), NULL);
-        ds_backward(&c, loss, NULL);
-        ds_optim_step(&opt, p->data + p->range_begin[DS_PG_BACKBONE], p->grad + p->range_begin[DS_PG_BACKBONE]);
-        ds_prof_mark("AdamW", false);
-        ds_ctx_reset(&c);
-        if ((s = ds_prof_end(err)) == DS_OK) bench_profile_collect(r);
-    }
     if (s != DS_OK) {
         ds_ctx_free(&c);
         ds_optim_free(&opt);

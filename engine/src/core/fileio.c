@@ -14,14 +14,11 @@ static atomic_llong g_fail_budget = -1;
 
 void ds_fileio_fail_after(int64_t bytes) { atomic_store(&g_fail_budget, bytes); }
 
-ds_status ds_append_all(FILE *f, const char *path, const void *buf, size_t n, ds_err *err) {
-    fflush(f); /* callers write only through here; nothing should be buffered */
-    int fd = fileno(f);
-    off_t start = lseek(fd, 0, SEEK_END);
-    if (start < 0) return ds_err_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+/* Writes all n bytes to fd, honouring the fault-injection budget. Returns 0, or the errno of
+ * the failure (ENOSPC when injected); *done counts the bytes that went out. */
+static int write_all(int fd, const void *buf, size_t n, size_t *done) {
     const char *p = buf;
-    size_t done = 0;
-    int e = 0;
+    *done = 0;
     while (n > 0) {
         size_t chunk = n;
         long long budget = atomic_load(&g_fail_budget);
@@ -35,14 +32,21 @@ ds_status ds_append_all(FILE *f, const char *path, const void *buf, size_t n, ds
         }
         ssize_t w = chunk ? write(fd, p, chunk) : 0;
         if (w < 0 && errno == EINTR) continue;
-        if (w > 0) done += (size_t)w;
-        if (w < 0 || (inject && (size_t)w == chunk)) {
-            e = w < 0 ? errno : ENOSPC;
-            break;
-        }
+        if (w > 0) *done += (size_t)w;
+        if (w < 0 || (inject && (size_t)w == chunk)) return w < 0 ? errno : ENOSPC;
         p += w;
         n -= (size_t)w;
     }
+    return 0;
+}
+
+ds_status ds_append_all(FILE *f, const char *path, const void *buf, size_t n, ds_err *err) {
+    fflush(f); /* callers write only through here; nothing should be buffered */
+    int fd = fileno(f);
+    off_t start = lseek(fd, 0, SEEK_END);
+    if (start < 0) return ds_err_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t done;
+    int e = write_all(fd, buf, n, &done);
     if (!e) return DS_OK;
     /* cut back what went out, so the next record starts on a record boundary */
     if (done > 0 && ftruncate(fd, start) != 0)
@@ -73,29 +77,11 @@ ds_status ds_atomic_open(ds_atomic_file *f, const char *path, ds_err *err) {
 
 ds_status ds_atomic_write(ds_atomic_file *f, const void *buf, size_t n) {
     if (f->failed) return f->err.code;
-    const char *p = buf;
-    while (n > 0) {
-        size_t chunk = n;
-        long long budget = atomic_load(&g_fail_budget);
-        int inject = 0;
-        if (budget >= 0) {
-            if ((long long)chunk > budget) {
-                chunk = (size_t)budget;
-                inject = 1;
-            }
-            atomic_fetch_sub(&g_fail_budget, (long long)chunk);
-        }
-        ssize_t w = chunk ? write(f->fd, p, chunk) : 0;
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0 || (inject && (size_t)w == chunk)) {
-            int e = w < 0 ? errno : ENOSPC;
-            f->failed = 1;
-            return ds_err_set(&f->err, DS_ERR_IO, "%s: write failed: %s", f->path, strerror(e));
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return DS_OK;
+    size_t done;
+    int e = write_all(f->fd, buf, n, &done);
+    if (!e) return DS_OK;
+    f->failed = 1;
+    return ds_err_set(&f->err, DS_ERR_IO, "%s: write failed: %s", f->path, strerror(e));
 }
 
 void ds_atomic_abort(ds_atomic_file *f) {

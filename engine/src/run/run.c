@@ -35,6 +35,7 @@ typedef struct run {
     ds_batch_source src;
     bool src_ok;
     FILE *log, *metrics;
+    char metrics_path[DS_PATH_LEN + 16];
     bool metrics_failing, tb_failing; /* their last write failed (warned once) */
     ds_tb tb;
     char dir[DS_PATH_LEN], ckpt_dir[DS_PATH_LEN + 16], demo_dir[DS_PATH_LEN + 16];
@@ -127,9 +128,9 @@ static ds_status setup_dir(run *r, ds_err *err) {
     snprintf(path, sizeof path, "%s/log.txt", r->dir);
     r->log = fopen(path, "a");
     if (!r->log) return ds_err_set(err, DS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
-    r->metrics = fopen(path, "a");
-    if (!r->metrics) return ds_err_set(err, DS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    snprintf(r->metrics_path, sizeof r->metrics_path, "%s/metrics.jsonl", r->dir);
+    r->metrics = fopen(r->metrics_path, "a");
+    if (!r->metrics) return ds_err_set(err, DS_ERR_IO, "%s: cannot open: %s", r->metrics_path, strerror(errno));
     ds_err terr;
     if (ds_tb_open(&r->tb, r->dir, &terr) != DS_OK) rlog(r, DS_LOG_WARN, "TensorBoard events disabled: %s", terr.msg);
     /* Snapshot of the model config. */
@@ -170,11 +171,11 @@ static ds_status copy_batch(ds_batch *dst, const ds_batch *src) {
 
 /* A metrics or events file that cannot be written (a full disk) costs its records, not the
  * run: say so once when it starts failing and once when it writes again. */
-static void output_status(run *r, bool *failing, ds_status s, const ds_err *e) {
+static void output_status(run *r, const char *path, bool *failing, ds_status s, const ds_err *e) {
     if (s != DS_OK && !*failing)
         rlog(r, DS_LOG_WARN, "%s; training goes on, these records are lost until writing works again", e->msg);
     else if (s == DS_OK && *failing)
-        rlog(r, DS_LOG_INFO, "metrics are being written again");
+        rlog(r, DS_LOG_INFO, "%s: written again", path);
     *failing = s != DS_OK;
 }
 
@@ -210,9 +211,8 @@ static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_
         }
         n += snprintf(line + n, sizeof line - (size_t)n, "}\n");
         ds_err e = {0};
-        char path[DS_PATH_LEN + 16];
-        snprintf(path, sizeof path, "%s/metrics.jsonl", r->dir);
-        output_status(r, &r->metrics_failing, ds_append_all(r->metrics, path, line, (size_t)n, &e), &e);
+        output_status(r, r->metrics_path, &r->metrics_failing,
+                      ds_append_all(r->metrics, r->metrics_path, line, (size_t)n, &e), &e);
     }
     if (r->tb.f) {
         double wall = (double)time(NULL);
@@ -228,7 +228,7 @@ static void write_metrics(run *r, const ds_step_stats *s, double t, double demo_
                 ds_tb_scalar(&r->tb, tag, p.step, wall, (float)s->bucket_loss[k]);
             }
         ds_err e = {0};
-        output_status(r, &r->tb_failing, ds_tb_flush(&r->tb, &e), &e);
+        output_status(r, r->tb.path, &r->tb_failing, ds_tb_flush(&r->tb, &e), &e);
     }
 }
 
@@ -315,10 +315,10 @@ static ds_status setup(run *r, ds_err *err) {
         /* The newest checkpoint that loads. One that cannot be read (a damaged file, a disk
          * that lost it) is reported and the one before it taken, so a bad save never strands a
          * run; a changed model config is refused outright. */
-        char path[DS_PATH_LEN + 64], newest[sizeof path] = "", why[sizeof ((ds_err *)0)->msg] = "";
+        ds_err le = {0};
+        char path[DS_PATH_LEN + 64], newest[sizeof path] = "", why[sizeof le.msg] = "";
         int64_t step, before = INT64_MAX;
         ds_ckpt_state cs;
-        ds_err le = {0};
         for (;;) {
             ds_status ls = ds_ckpt_latest_before(r->ckpt_dir, before, path, sizeof path, &step, err);
             if (ls != DS_OK) {
